@@ -1,0 +1,57 @@
+# Lightbox: `make run` and `make test` work on a fresh Debian machine as root.
+SHELL := /bin/bash
+SWIFT ?= swift
+VENV := .venv
+PY := $(VENV)/bin/python
+# Debian packages the build, the tests and the benchmarks use.
+APT_PACKAGES := pkg-config zlib1g-dev dcmtk dicom3tools python3 python3-venv
+FUZZ_SECONDS ?= 60
+
+.PHONY: run test build deps venv swift-test reference-test fuzz bench generate clean
+
+run: deps build
+	@mkdir -p .build/demo
+	.build/release/lightbox demo-file --out .build/demo/demo-ct.dcm
+	.build/release/lightbox dump .build/demo/demo-ct.dcm
+
+test: deps venv build swift-test reference-test fuzz
+
+build:
+	$(SWIFT) build -c release --product lightbox
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: tools/requirements.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r tools/requirements.txt
+	touch $@
+
+swift-test:
+	$(SWIFT) test --parallel
+
+# Checks against the references (pydicom, DCMTK) through the real command line.
+reference-test: venv build
+	LIGHTBOX=.build/release/lightbox $(PY) -m pytest -q Tests/Reference
+
+# libFuzzer over the reader, seeded from the corpus, for a bounded time.
+fuzz:
+	tools/fuzz.sh $(FUZZ_SECONDS)
+
+bench: deps venv build
+	$(PY) bench/parse.py
+
+# Regenerates the data dictionary, UID registry and character set tables from their sources.
+generate: venv
+	$(PY) tools/generate_dictionary.py
+	$(PY) tools/generate_charsets.py
+
+clean:
+	rm -rf .build $(VENV)

@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+// Lightbox: an open-source PACS. The package is a DAG of small targets (see README "Layout"):
+// C libraries only at the leaves, each wrapped by exactly one Swift target; nothing low imports anything high.
+import PackageDescription
+
+let package = Package(
+    name: "Lightbox",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "lightbox", targets: ["lightbox"]),
+        .library(name: "DICOMCore", targets: ["DICOMCore"]),
+        .library(name: "DICOM", targets: ["DICOM"]),
+    ],
+    targets: [
+        // Leaves: system libraries from Debian.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // Swift wrappers of the leaves.
+        .target(name: "Zlib", dependencies: ["CZlib"]),
+
+        // DICOM core (PS3.5, PS3.6, PS3.10): no dependencies at all.
+        .target(name: "DICOMCore"),
+        // DICOM files with every transfer syntax wired in (deflate through zlib).
+        .target(name: "DICOM", dependencies: ["DICOMCore", "Zlib"]),
+
+        // The one executable.
+        .executableTarget(name: "lightbox", dependencies: ["DICOM"]),
+
+        .testTarget(name: "ZlibTests", dependencies: ["Zlib"]),
+        .testTarget(name: "DICOMCoreTests", dependencies: ["DICOMCore"]),
+        .testTarget(name: "DICOMTests", dependencies: ["DICOM"]),
+        .testTarget(name: "LightboxCLITests", dependencies: ["DICOM"]),
+    ]
+)
