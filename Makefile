@@ -4,7 +4,7 @@ SWIFT ?= swift
 VENV := .venv
 PY := $(VENV)/bin/python
 # Debian packages the build, the tests and the benchmarks use.
-APT_PACKAGES := pkg-config zlib1g-dev dcmtk dicom3tools python3 python3-venv
+APT_PACKAGES := pkg-config zlib1g-dev dcmtk dicom3tools python3 python3-venv time
 FUZZ_SECONDS ?= 60
 
 .PHONY: run test build deps venv swift-test reference-test fuzz bench generate clean

@@ -23,8 +23,11 @@ let package = Package(
         // DICOM files with every transfer syntax wired in (deflate through zlib).
         .target(name: "DICOM", dependencies: ["DICOMCore", "Zlib"]),
 
+        // Demo studies generated from a head phantom, for `make run` and the benchmarks.
+        .target(name: "DemoData", dependencies: ["DICOM"]),
+
         // The one executable.
-        .executableTarget(name: "lightbox", dependencies: ["DICOM"]),
+        .executableTarget(name: "lightbox", dependencies: ["DICOM", "DemoData"]),
 
         .testTarget(name: "ZlibTests", dependencies: ["Zlib"]),
         .testTarget(name: "DICOMCoreTests", dependencies: ["DICOMCore"]),

@@ -56,8 +56,9 @@ func runDump(_ args: ParsedArguments) throws -> Int32 {
             Output.line(DICOMJSON.encode(ds, bulkData: bulk))
         } else {
             if args.positional.count > 1 { Output.line("# " + path) }
-            for line in dumper.lines(for: file) { Output.line(line) }
+            dumper.write(file, to: &Output.buffer)
             if args.positional.count > 1 { Output.line("") }
+            if Output.buffer.count >= 1 << 16 { Output.flush() }
         }
     }
     Output.flush()

@@ -18,3 +18,62 @@ func writeFile(_ path: String, _ bytes: [UInt8]) throws {
         }
     }
 }
+
+/// `mkdir -p` of the folder that holds `path`.
+func makeDirectories(parentOf path: String) throws {
+    guard let slash = path.lastIndex(of: "/") else { return }
+    try makeDirectories(String(path[..<slash]))
+}
+
+func makeDirectories(_ dir: String) throws {
+    if dir.isEmpty { return }
+    var st = stat()
+    if stat(dir, &st) == 0 {
+        guard st.st_mode & S_IFMT == S_IFDIR else {
+            throw DICOMFileError.cannotWrite(path: dir, reason: "exists and is not a folder")
+        }
+        return
+    }
+    if let slash = dir.lastIndex(of: "/"), slash != dir.startIndex { try makeDirectories(String(dir[..<slash])) }
+    if mkdir(dir, 0o755) != 0 && errno != EEXIST {
+        throw DICOMFileError.cannotWrite(path: dir, reason: String(cString: strerror(errno)))
+    }
+}
+
+func fileSize(_ path: String) -> Int {
+    var st = stat()
+    return stat(path, &st) == 0 ? Int(st.st_size) : 0
+}
+
+/// Calls `body` for a file, or for every regular file below a folder (sorted, hidden files skipped).
+func forEachFile(_ path: String, _ body: (String) throws -> Void) throws {
+    var st = stat()
+    guard stat(path, &st) == 0 else {
+        throw DICOMFileError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+    }
+    if st.st_mode & S_IFMT != S_IFDIR {
+        try body(path)
+        return
+    }
+    guard let dir = opendir(path) else {
+        throw DICOMFileError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+    }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        if name.hasPrefix(".") { continue }
+        names.append(name)
+    }
+    closedir(dir)
+    for name in names.sorted() {
+        try forEachFile(path.hasSuffix("/") ? path + name : path + "/" + name, body)
+    }
+}
+
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}

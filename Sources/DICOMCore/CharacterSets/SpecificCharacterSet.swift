@@ -18,6 +18,7 @@ public struct SpecificCharacterSet: Sendable, Hashable, CustomStringConvertible 
     /// The default repertoire (ISO-IR 6). Bytes above 0x7F, which it does not define, are read as Latin-1.
     public static let `default` = SpecificCharacterSet(terms: [])
     public static let utf8 = SpecificCharacterSet(terms: ["ISO_IR 192"])
+    public static let latin1 = SpecificCharacterSet(terms: ["ISO_IR 100"])
 
     public init(terms: [String]) {
         self.terms = terms
@@ -49,6 +50,15 @@ public struct SpecificCharacterSet: Sendable, Hashable, CustomStringConvertible 
 
     /// Parses the encoded value of (0008,0005): backslash-separated defined terms, padded with spaces.
     public init(encoded: Bytes) {
+        // The common single values, without splitting.
+        if encoded.count <= 10 {
+            switch encoded.withUnsafeBytes({ String(decoding: $0, as: UTF8.self) }) {
+            case "ISO_IR 100": self = .latin1; return
+            case "ISO_IR 192": self = .utf8; return
+            case "", " ": self = .default; return
+            default: break
+            }
+        }
         let text = encoded.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
         let terms = text.split(separator: "\\", omittingEmptySubsequences: false).map {
             String($0.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " || $0 == "\0" }).reversed())
@@ -57,6 +67,17 @@ public struct SpecificCharacterSet: Sendable, Hashable, CustomStringConvertible 
     }
 
     public var description: String { terms.isEmpty ? "ISO_IR 6" : terms.joined(separator: "\\") }
+
+    /// Whether a 0x5C byte is always a backslash, so that values can be split before they are decoded: true
+    /// for single-byte sets and UTF-8, false where a multi-byte code may contain 0x5C (JIS X 0208/0212 in G0,
+    /// GBK and GB 18030).
+    var backslashIsDelimiterByte: Bool {
+        switch encoding {
+        case .utf8: return true
+        case .gb18030, .gbk: return false
+        case .iso2022(_, _, let sets): return !sets.contains(where: { $0 == .jisx0208 || $0 == .jisx0212 })
+        }
+    }
 
     public var isDefault: Bool {
         if case .iso2022(let g0, _, let sets) = encoding { return g0 == .ascii && sets.allSatisfy { $0 == .ascii } }
@@ -71,6 +92,13 @@ public struct SpecificCharacterSet: Sendable, Hashable, CustomStringConvertible 
 
     /// Reads a defined term, tolerating the spellings seen in real files ("ISO_IR100", "ISO IR 100", "ISO-IR 100").
     static func parse(_ term: String) -> Parsed {
+        // The spellings of the standard first, without normalising.
+        switch term {
+        case "", "ISO_IR 6", "ISO 2022 IR 6": return .sets([.ascii])
+        case "ISO_IR 100", "ISO 2022 IR 100": return .sets([.ascii, .upperHalf(.latin1)])
+        case "ISO_IR 192": return .standalone(.utf8)
+        default: break
+        }
         let key = String(term.uppercased().unicodeScalars.filter { ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9") })
         switch key {
         case "", "ISOIR6", "ISO2022IR6": return .sets([.ascii])

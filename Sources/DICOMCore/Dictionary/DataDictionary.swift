@@ -118,6 +118,15 @@ public enum DataDictionary {
         return nil
     }
 
+    /// The keyword of a public tag, without building a whole entry (for dumps of many elements).
+    public static func keyword(for tag: Tag) -> Substring? {
+        if let i = index(of: tag) { return standardText[i].0 }
+        if tag.isPrivate { return tag.isPrivateCreator ? "PrivateCreator" : nil }
+        if let i = repeaterIndex(of: tag) { return repeaterTextLines[i].0 }
+        if tag.isGroupLength && !tag.isDelimiter { return "GroupLength" }
+        return nil
+    }
+
     /// The tag of a keyword ("PatientName"), for the standard dictionary; nil when there is none.
     public static func tag(forKeyword keyword: String) -> Tag? {
         keywordIndex[keyword]
@@ -149,21 +158,52 @@ public enum DataDictionary {
                         keyword: String(keyword), name: String(name), isRetired: info & 0x10000 != 0, privateCreator: nil)
     }
 
-    // The string tables are split once, on first use, so that parsing a file needs none of them.
-    private static let standardText: [(Substring, Substring)] = splitTable(dictionaryText)
-    private static let repeaterTextLines: [(Substring, Substring)] = splitTable(repeaterText)
+    // The string tables are indexed once, on first use, so that parsing a file needs none of them.
+    private static let standardText = TextTable(dictionaryText)
+    private static let repeaterTextLines = TextTable(repeaterText)
     private static let keywordIndex: [String: Tag] = {
         var d = [String: Tag](minimumCapacity: dictionaryTags.count)
-        for (i, line) in standardText.enumerated() where !line.0.isEmpty {
-            d[String(line.0)] = Tag(dictionaryTags[i])
+        for i in 0..<dictionaryTags.count {
+            let keyword = standardText[i].0
+            if !keyword.isEmpty { d[String(keyword)] = Tag(dictionaryTags[i]) }
         }
         return d
     }()
 
-    private static func splitTable(_ text: String) -> [(Substring, Substring)] {
-        text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            let tab = line.firstIndex(of: "\t") ?? line.endIndex
-            return (line[..<tab], tab == line.endIndex ? "" : line[line.index(after: tab)...])
+    /// Lines of "keyword TAB name", found by byte offsets: indexing scans the UTF-8 once, and a look-up makes
+    /// two substrings without copying.
+    struct TextTable: Sendable {
+        let text: String
+        /// For each line, the offsets of its start, its tab and its end.
+        let offsets: [(Int32, Int32, Int32)]
+
+        init(_ text: String) {
+            var t = text
+            t.makeContiguousUTF8()
+            self.text = t
+            var offsets: [(Int32, Int32, Int32)] = []
+            t.utf8.withContiguousStorageIfAvailable { u in
+                var start = 0, tab = -1
+                for i in 0...u.count {
+                    if i == u.count || u[i] == 0x0A {
+                        offsets.append((Int32(start), Int32(tab < 0 ? i : tab), Int32(i)))
+                        start = i + 1
+                        tab = -1
+                    } else if u[i] == 0x09 && tab < 0 {
+                        tab = i
+                    }
+                }
+            }
+            self.offsets = offsets
+        }
+
+        subscript(i: Int) -> (Substring, Substring) {
+            let (a, t, b) = offsets[i]
+            let u = text.utf8
+            let ia = u.index(u.startIndex, offsetBy: Int(a)), it = u.index(u.startIndex, offsetBy: Int(t))
+            let ib = u.index(u.startIndex, offsetBy: Int(b))
+            let name = t < b ? text[u.index(after: it)..<ib] : text[ib..<ib]
+            return (text[ia..<it], name)
         }
     }
 

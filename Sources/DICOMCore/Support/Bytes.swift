@@ -29,6 +29,10 @@ public struct Bytes: @unchecked Sendable, RandomAccessCollection, Hashable, Cust
 
     /// Copies `bytes` into storage of its own.
     public init<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
+        if let done = bytes.withContiguousStorageIfAvailable({ Bytes(copying: UnsafeRawBufferPointer($0)) }) {
+            self = done
+            return
+        }
         let array = Array(bytes)
         if array.isEmpty {
             self.init()
@@ -37,6 +41,17 @@ public struct Bytes: @unchecked Sendable, RandomAccessCollection, Hashable, Cust
         let buffer = HeapBytes.make(count: array.count)
         array.withUnsafeBytes { buffer.pointer.copyMemory(from: $0.baseAddress!, byteCount: array.count) }
         self.init(owner: buffer, base: UnsafeRawPointer(buffer.pointer), count: array.count)
+    }
+
+    /// Copies raw memory into storage of its own.
+    public init(copying raw: UnsafeRawBufferPointer) {
+        if raw.isEmpty {
+            self.init()
+            return
+        }
+        let buffer = HeapBytes.make(count: raw.count)
+        buffer.pointer.copyMemory(from: raw.baseAddress!, byteCount: raw.count)
+        self.init(owner: buffer, base: UnsafeRawPointer(buffer.pointer), count: raw.count)
     }
 
     /// Allocates `count` bytes and lets `fill` write them.

@@ -24,11 +24,17 @@ extension DataElement {
     }
 
     /// Binary numbers, encoded little endian.
+    @inlinable
     public init<T: FixedWidthInteger>(tag: Tag, vr: VR, integers: [T]) {
+        #if _endian(little)
+        // Memory order is already the encoded order: one copy.
+        let bytes = integers.withUnsafeBytes { Bytes(copying: $0) }
+        #else
         let size = MemoryLayout<T>.size
         let bytes = Bytes(count: integers.count * size) { buf in
-            for (i, v) in integers.enumerated() { buf.storeBytes(of: v.littleEndian, toByteOffset: i * size, as: T.self) }
+            for i in integers.indices { buf.storeBytes(of: integers[i].littleEndian, toByteOffset: i * size, as: T.self) }
         }
+        #endif
         self.init(tag: tag, vr: vr, bytes: bytes)
     }
 

@@ -14,6 +14,24 @@ extension DataElement {
     public func strings(characterSet: SpecificCharacterSet = .default) -> [String]? {
         guard let bytes, vr.isString else { return nil }
         if bytes.isEmpty { return [] }
+        let cs = vr.usesSpecificCharacterSet ? characterSet : .default
+        if cs.backslashIsDelimiterByte || vr.isSingleValuedText {
+            // Split and trim the bytes, then decode each value: no String work on padding and delimiters.
+            return bytes.withUnsafeBytes { raw -> [String] in
+                var values: [String] = []
+                var start = 0
+                let n = raw.count
+                let splits = !vr.isSingleValuedText
+                for i in 0...n where i == n || (splits && raw[i] == 0x5C) {
+                    var a = start, b = i
+                    while b > a && (raw[b - 1] == 0x20 || raw[b - 1] == 0) { b -= 1 }
+                    if DataElement.trimsLeadingSpaces(vr) { while a < b && raw[a] == 0x20 { a += 1 } }
+                    values.append(cs.decode(UnsafeRawBufferPointer(rebasing: raw[a..<b]), isPersonName: vr == .PN))
+                    start = i + 1
+                }
+                return values
+            }
+        }
         let text = decodeText(bytes, characterSet: characterSet)
         if vr.isSingleValuedText { return [DataElement.trim(text, vr: vr)] }
         return text.split(separator: "\\", omittingEmptySubsequences: false).map { DataElement.trim($0, vr: vr) }
@@ -32,20 +50,32 @@ extension DataElement {
     static func trim(_ s: some StringProtocol, vr: VR) -> String {
         var u = Substring(s)
         while let last = u.last, last == " " || last == "\0" { u = u.dropLast() }
-        switch vr {
-        case .LT, .ST, .UT, .PN, .UC, .UR: break
-        default: while let first = u.first, first == " " { u = u.dropFirst() }
-        }
+        if trimsLeadingSpaces(vr) { while let first = u.first, first == " " { u = u.dropFirst() } }
         return String(u)
+    }
+
+    static func trimsLeadingSpaces(_ vr: VR) -> Bool {
+        switch vr {
+        case .LT, .ST, .UT, .PN, .UC, .UR: return false
+        default: return true
+        }
     }
 
     // MARK: Binary numbers
 
+    @inlinable
     func numbers<T: FixedWidthInteger>(_ type: T.Type) -> [T]? {
         guard let bytes, bytes.count % MemoryLayout<T>.size == 0 else { return nil }
         let n = bytes.count / MemoryLayout<T>.size
         return bytes.withUnsafeBytes { raw in
-            (0..<n).map { T(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self)) }
+            [T](unsafeUninitializedCapacity: n) { out, count in
+                #if _endian(little)
+                if n > 0 { UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: raw.baseAddress!, byteCount: raw.count) }
+                #else
+                for i in 0..<n { out[i] = T(littleEndian: raw.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self)) }
+                #endif
+                count = n
+            }
         }
     }
 
