@@ -107,18 +107,24 @@ def main():
         f.write("\n/// One line per entry: creator, tag pattern, VR index, VM index (into dictionaryVMs), name; tab separated.\n")
         f.write("let privateDictionaryText = " + swift_string("\n".join(lines)) + "\n")
 
-    # UID registry.
+    # UID registry: pydicom's, plus the entries of newer editions listed in uid-supplement.tsv.
+    uids = dict(UID_dictionary)
+    supplement = os.path.join(os.path.dirname(__file__), "uid-supplement.tsv")
+    for line in open(supplement, encoding="utf-8"):
+        if line.startswith("#") or not line.strip():
+            continue
+        uid, name, kind, keyword, retired, info = (line.rstrip("\n").split("\t") + [""])[:6]
+        uids.setdefault(uid, (name, kind, info, "Retired" if retired == "1" else "", keyword))
     lines = []
-    for uid in sorted(UID_dictionary, key=lambda u: [int(p) for p in u.split(".") if p.isdigit()]):
-        name, kind, info, retired, keyword = UID_dictionary[uid]
+    for uid in sorted(uids, key=lambda u: [int(p) for p in u.split(".") if p.isdigit()]):
+        name, kind, info, retired, keyword = uids[uid]
         lines.append(f"{uid}\t{clean(name)}\t{clean(kind)}\t{clean(keyword)}\t{1 if retired else 0}\t{clean(info)}")
     with open(os.path.join(OUT, "UIDRegistry.generated.swift"), "w") as f:
-        f.write(HEADER.format(version=version, source="pydicom/_uid_dict.py, from PS3.6 Annex A"))
+        f.write(HEADER.format(version=version, source="pydicom/_uid_dict.py, from PS3.6 Annex A, and tools/uid-supplement.tsv"))
         f.write("\n/// One line per UID: uid, name, type, keyword, retired (0/1), info; tab separated.\n")
         f.write("let uidRegistryText = " + swift_string("\n".join(lines)) + "\n")
 
-    print(f"dictionary: {len(tags)} tags, {len(rep_masks)} repeaters; "
-          f"uids: {len(UID_dictionary)}", file=sys.stderr)
+    print(f"dictionary: {len(tags)} tags, {len(rep_masks)} repeaters; uids: {len(uids)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -16,13 +16,14 @@ func runTranscode(_ args: ParsedArguments) throws -> Int32 {
     guard let to = args.value("--to") else { throw UsageError(description: "transcode needs --to UID") }
     guard let out = args.value("--out") else { throw UsageError(description: "transcode needs --out OUT") }
     let uid = UIDRegistry.entry(keyword: to)?.uid ?? to
-    guard let syntax = TransferSyntax.from(uid: uid) else {
-        printError("lightbox transcode: unknown transfer syntax \(to)")
-        return 1
-    }
     let path = args.positional[0]
     do {
         let file = try DICOMFile.open(path)
+        // A transfer syntax the registry does not know can only be the file's own (written back unchanged).
+        guard let syntax = TransferSyntax.from(uid: uid) ?? (uid == file.transferSyntax.uid ? file.transferSyntax : nil) else {
+            printError("lightbox transcode: unknown transfer syntax \(to)")
+            return 1
+        }
         let bytes = try file.encodedData(transferSyntax: syntax)
         try writeFile(out, bytes)
     } catch {

@@ -173,7 +173,8 @@ public struct DICOMFile: Sendable {
     /// Only native syntaxes (and encapsulated ones whose pixel data is already encapsulated) can be written here;
     /// transcoding pixel data belongs to the codecs.
     public func write<S: ByteSink>(to sink: inout S, transferSyntax syntax: TransferSyntax? = nil,
-                                   deflate: (any DeflateCodec)? = nil) throws {
+                                   deflate: (any DeflateCodec)? = nil,
+                                   groupLengths: DataSetWriter.GroupLengthPolicy? = nil) throws {
         let syntax = syntax ?? transferSyntax
         if syntax.isEncapsulated != transferSyntax.isEncapsulated,
            dataSet[.pixelData] != nil {
@@ -183,7 +184,10 @@ public struct DICOMFile: Sendable {
         try sink.write(preamble.count == 128 ? preamble : Bytes([UInt8](repeating: 0, count: 128)))
         try Array("DICM".utf8).withUnsafeBytes { try sink.write($0) }
         try DataSetWriter(explicitVR: true, bigEndian: false).write(metaInformation(for: syntax), to: &sink)
-        let writer = DataSetWriter(transferSyntax: syntax)
+        var writer = DataSetWriter(transferSyntax: syntax)
+        // Unless told otherwise: group lengths stay as they are in the encoding they were read in (a file written
+        // back unchanged is byte-identical), and are recomputed when the encoding changes their values.
+        writer.groupLengths = groupLengths ?? (syntax.isExplicitVR == transferSyntax.isExplicitVR ? .keep : .recalculate)
         if syntax.isDeflated {
             guard let deflate else { throw DICOMWriteError.deflateUnavailable }
             let plain = try writer.encode(dataSet)
@@ -195,9 +199,10 @@ public struct DICOMFile: Sendable {
     }
 
     /// The encoded file as bytes.
-    public func encoded(transferSyntax syntax: TransferSyntax? = nil, deflate: (any DeflateCodec)? = nil) throws -> [UInt8] {
+    public func encoded(transferSyntax syntax: TransferSyntax? = nil, deflate: (any DeflateCodec)? = nil,
+                        groupLengths: DataSetWriter.GroupLengthPolicy? = nil) throws -> [UInt8] {
         var sink = ArraySink()
-        try write(to: &sink, transferSyntax: syntax, deflate: deflate)
+        try write(to: &sink, transferSyntax: syntax, deflate: deflate, groupLengths: groupLengths)
         return sink.bytes
     }
 }

@@ -193,7 +193,13 @@ struct DataSetParser {
             } else {
                 var valueLength = Int(length)
                 if valueLength > limit - valueStart {
-                    try truncation(needed: valueLength, at: start, tag: tag, available: limit - valueStart)
+                    if vr == .SQ {
+                        // A sequence whose length overstates what follows (a record removed, the length left):
+                        // DCMTK and pydicom read its items up to the end; an element cut short still fails.
+                        warnings.append("sequence \(tag) at offset \(reportOffset + start): length \(valueLength) exceeds the \(limit - valueStart) bytes left")
+                    } else {
+                        try truncation(needed: valueLength, at: start, tag: tag, available: limit - valueStart)
+                    }
                     valueLength = limit - valueStart
                 }
                 let valueEnd = valueStart + valueLength
@@ -423,7 +429,8 @@ struct DataSetParser {
             } else {
                 var end = offset + Int(itemLength)
                 if end > limit {
-                    try truncation(needed: Int(itemLength), at: itemStart, tag: tag, available: limit - offset)
+                    // As for sequences: an item length that overstates its content is tolerated at the end.
+                    warnings.append("item of \(tag) at offset \(reportOffset + itemStart): length \(itemLength) exceeds the \(limit - offset) bytes left")
                     end = limit
                 }
                 dataSet = try parseDataSet(limit: end, delimited: false, encoding: encoding, context: inner, topLevel: false)

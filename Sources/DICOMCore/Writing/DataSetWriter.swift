@@ -30,6 +30,19 @@ public struct ArraySink: ByteSink {
 public struct DataSetWriter {
     public var explicitVR: Bool
     public var bigEndian: Bool
+    /// What to do with group length elements (gggg,0000) of the data set (the file meta's is always recomputed).
+    public var groupLengths: GroupLengthPolicy = .recalculate
+
+    /// Group lengths are retired outside the command set and file meta (PS3.5 §7.2); files still carry them,
+    /// often stale.
+    public enum GroupLengthPolicy: Sendable {
+        /// Recompute those present (right after any edit or change of VR encoding).
+        case recalculate
+        /// Write them as they are: a file written back unchanged stays byte-identical even when they were stale.
+        case keep
+        /// Leave them out.
+        case remove
+    }
 
     public init(explicitVR: Bool, bigEndian: Bool = false) {
         self.explicitVR = explicitVR
@@ -94,19 +107,25 @@ public struct DataSetWriter {
     }
 
     func writeElements<S: ByteSink>(_ dataSet: DataSet, explicitVR: Bool, to sink: inout S) throws {
-        // Group lengths are recomputed for the groups that have one.
-        var groupLengths: [UInt16: Int] = [:]
-        if dataSet.elements.contains(where: { $0.tag.isGroupLength }) {
-            for e in dataSet.elements where !e.tag.isGroupLength {
-                groupLengths[e.tag.group, default: 0] += DataSetWriter.encodedLength(of: e, explicitVR: explicitVR)
+        switch groupLengths {
+        case .keep:
+            for e in dataSet.elements { try writeElement(e, explicitVR: explicitVR, to: &sink) }
+        case .remove:
+            for e in dataSet.elements where !e.tag.isGroupLength { try writeElement(e, explicitVR: explicitVR, to: &sink) }
+        case .recalculate:
+            var lengths: [UInt16: Int] = [:]
+            if dataSet.elements.contains(where: { $0.tag.isGroupLength }) {
+                for e in dataSet.elements where !e.tag.isGroupLength {
+                    lengths[e.tag.group, default: 0] += DataSetWriter.encodedLength(of: e, explicitVR: explicitVR)
+                }
             }
-        }
-        for e in dataSet.elements {
-            if e.tag.isGroupLength, let b = e.bytes, b.count == 4 {
-                let length = UInt32(truncatingIfNeeded: groupLengths[e.tag.group] ?? 0)
-                try writeElement(DataElement(tag: e.tag, vr: e.vr, integers: [length]), explicitVR: explicitVR, to: &sink)
-            } else {
-                try writeElement(e, explicitVR: explicitVR, to: &sink)
+            for e in dataSet.elements {
+                if e.tag.isGroupLength, let b = e.bytes, b.count == 4 {
+                    let length = UInt32(truncatingIfNeeded: lengths[e.tag.group] ?? 0)
+                    try writeElement(DataElement(tag: e.tag, vr: e.vr, integers: [length]), explicitVR: explicitVR, to: &sink)
+                } else {
+                    try writeElement(e, explicitVR: explicitVR, to: &sink)
+                }
             }
         }
     }
