@@ -262,37 +262,9 @@ struct NoiseGenerator {
     }
 }
 
-/// A UID from a name, the same everywhere: "2.25." and a version 8 UUID (RFC 9562 §5.8) built from a 128-bit
-/// hash of the name under Lightbox's demo namespace.
+/// A UID from a name, the same on every machine, under the demo data's namespace.
 public func nameBasedUID(_ name: String) -> String {
-    var h1: UInt64 = 0xCBF2_9CE4_8422_2325, h2: UInt64 = 0x8422_2325_CBF2_9CE4
-    for b in ("lightbox-demo/" + name).utf8 {
-        h1 = (h1 ^ UInt64(b)) &* 0x0000_0100_0000_01B3
-        h2 = (h2 ^ UInt64(b)) &* 0x0000_0100_0000_01B3
-        h2 = h2 ^ (h2 >> 29)
-    }
-    var mixer = NoiseGenerator(seed: h1 ^ h2.rotated)
-    var hi = mixer.nextBits() ^ h1, lo = mixer.nextBits() ^ h2
-    hi = (hi & ~0xF000) | 0x8000
-    lo = (lo & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
-    return "2.25." + decimal128(hi: hi, lo: lo)
-}
-
-func decimal128(hi: UInt64, lo: UInt64) -> String {
-    var h = hi, l = lo
-    var digits: [UInt8] = []
-    repeat {
-        let (qh, rh) = h.quotientAndRemainder(dividingBy: 10)
-        let (ql, rl) = UInt64(10).dividingFullWidth((high: rh, low: l))
-        h = qh
-        l = ql
-        digits.append(UInt8(rl) + 0x30)
-    } while h != 0 || l != 0
-    return String(decoding: digits.reversed(), as: UTF8.self)
-}
-
-extension UInt64 {
-    var rotated: UInt64 { self << 17 | self >> 47 }
+    UIDGenerator.nameBased(name, namespace: "lightbox-demo")
 }
 
 extension String {

@@ -100,7 +100,7 @@ public enum DataDictionary {
             let (keyword, name) = standardText[i]
             return makeEntry(tag: tag, info: dictionaryInfo[i], keyword: keyword, name: name)
         }
-        if tag.isPrivate {
+        if tag.isPrivate && !tag.isGroupLength {
             if tag.isPrivateCreator {
                 return DictionaryEntry(tag: tag, vr: .vr(.LO), vm: VM(minimum: 1, maximum: 1), keyword: "PrivateCreator",
                                        name: "Private Creator", isRetired: false, privateCreator: nil)
@@ -121,7 +121,7 @@ public enum DataDictionary {
     /// The keyword of a public tag, without building a whole entry (for dumps of many elements).
     public static func keyword(for tag: Tag) -> Substring? {
         if let i = index(of: tag) { return standardText[i].0 }
-        if tag.isPrivate { return tag.isPrivateCreator ? "PrivateCreator" : nil }
+        if tag.isPrivate && !tag.isGroupLength { return tag.isPrivateCreator ? "PrivateCreator" : nil }
         if let i = repeaterIndex(of: tag) { return repeaterTextLines[i].0 }
         if tag.isGroupLength && !tag.isDelimiter { return "GroupLength" }
         return nil

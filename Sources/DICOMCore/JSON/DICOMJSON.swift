@@ -202,8 +202,9 @@ public enum DICOMJSON {
                 throw DecodeError.invalid(path: here, reason: "a key must be eight hex digits")
             }
             guard attribute.object != nil else { throw DecodeError.invalid(path: here, reason: "expected an object") }
-            let vrText = attribute["vr"]?.string
-            guard let vr = vrText.flatMap({ VR($0) }) ?? DataDictionary.vr(for: tag)?.preferred, vr.isKnown else {
+            // A "vr" that is present must name a VR; only a missing one falls back to the dictionary.
+            let vr = attribute["vr"].map { $0.string.flatMap { VR($0) } } ?? DataDictionary.vr(for: tag)?.preferred
+            guard let vr, vr.isKnown else {
                 throw DecodeError.invalid(path: here, reason: "missing or unknown vr")
             }
             ds.set(try decodeElement(tag: tag, vr: vr, attribute: attribute, path: here, charset: charset,
@@ -226,7 +227,10 @@ public enum DICOMJSON {
             let bytes = try bulkData(text)
             return DataElement(tag: tag, vr: vr, data: bytes.array)
         }
-        guard let values = attribute["Value"] else { return DataElement(tag: tag, vr: vr, bytes: Bytes()) }
+        guard let values = attribute["Value"] else {
+            // An empty sequence is a sequence without items, not an empty byte value.
+            return vr == .SQ ? DataElement(tag: tag, items: []) : DataElement(tag: tag, vr: vr, bytes: Bytes())
+        }
         guard let array = values.array else { throw DecodeError.invalid(path: path, reason: "Value must be an array") }
 
         func number(_ v: JSONValue, _ i: Int) throws -> String {
@@ -246,7 +250,8 @@ public enum DICOMJSON {
             var items: [DataSet] = []
             for (i, item) in array.enumerated() {
                 var ds = try decodeObject(item, path: "\(path).Value[\(i)]", charset: charset, bulkData: bulkData, strict: strict)
-                if ds[.specificCharacterSet] == nil { ds.inheritedCharacterSet = charset }
+                // As the parser does: items inherit a declared character set, and nothing for the default one.
+                if ds[.specificCharacterSet] == nil && !charset.terms.isEmpty { ds.inheritedCharacterSet = charset }
                 items.append(ds)
             }
             return DataElement(tag: tag, items: items)

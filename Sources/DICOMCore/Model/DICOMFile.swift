@@ -48,13 +48,10 @@ public struct DICOMFile: Sendable {
         // File meta information: group 0002 in explicit VR little endian, read up to the first other group.
         var meta = DataSet()
         if n - position >= 8 && bytes.uint16(at: position) == 0x0002 {
-            var parser = DataSetParser(bytes: bytes[position..<n], reportOffset: position, options: options)
-            parser.onlyGroup = 0x0002
-            meta = try parser.parseDataSet(limit: n - position, delimited: false,
-                                           encoding: .init(explicitVR: true, bigEndian: false),
-                                           context: .init(characterSet: nil, pixelRepresentation: nil, depth: 0), topLevel: true)
-            position += parser.offset
-            warnings += parser.warnings
+            let (parsed, end, metaWarnings) = try DICOMFile.parseMeta(bytes, at: position, options: options)
+            meta = parsed
+            position = end
+            warnings += metaWarnings
         } else if preamble != nil {
             warnings.append("no file meta information after DICM")
         }
@@ -104,6 +101,37 @@ public struct DICOMFile: Sendable {
         self.warnings = warnings
     }
 
+    /// Reads the file meta information (PS3.10 §7.1). Its group length says where it ends, and is believed when
+    /// the elements fill exactly that span: a big endian data set's first tag can read as group 0002 in little
+    /// endian. Without a usable group length, the meta ends at the first element of another group.
+    static func parseMeta(_ bytes: Bytes, at position: Int, options: ReadOptions) throws(DICOMParseError)
+        -> (DataSet, end: Int, warnings: [String]) {
+        let n = bytes.count
+        let context = DataSetParser.Context(characterSet: nil, pixelRepresentation: nil, depth: 0)
+        let encoding = DataSetParser.Encoding(explicitVR: true, bigEndian: false)
+        if n - position >= 12, bytes.uint32(at: position) == 0x0000_0002, bytes[position + 4] == 0x55, bytes[position + 5] == 0x4C {
+            let end = position + 12 + Int(bytes.uint32(at: position + 8))
+            if end <= n {
+                var parser = DataSetParser(bytes: bytes[position..<end], reportOffset: position, options: options)
+                parser.onlyGroup = 0x0002
+                if let meta = try? parser.parseDataSet(limit: end - position, delimited: false, encoding: encoding,
+                                                       context: context, topLevel: true),
+                   parser.offset == end - position, parser.warnings.isEmpty {
+                    return (meta, end, [])
+                }
+            }
+        }
+        var parser = DataSetParser(bytes: bytes[position..<n], reportOffset: position, options: options)
+        parser.onlyGroup = 0x0002
+        let meta = try parser.parseDataSet(limit: n - position, delimited: false, encoding: encoding, context: context,
+                                           topLevel: true)
+        var warnings = parser.warnings
+        if let declared = meta[.fileMetaInformationGroupLength]?.uint32s?.first, Int(declared) + 12 != parser.offset {
+            warnings.append("the file meta information group length (\(declared)) does not match its elements (\(parser.offset - 12))")
+        }
+        return (meta, position + parser.offset, warnings)
+    }
+
     /// Guesses the encoding of a bare data set from its first element: byte order from the group number, explicit
     /// VR from two letters where the VR would be. Nil when the bytes do not look like a data element.
     static func detectEncoding(_ bytes: Bytes, at position: Int) -> TransferSyntax? {
@@ -140,7 +168,7 @@ public struct DICOMFile: Sendable {
     // MARK: Writing
 
     /// The implementation class UID and version name written into new file meta information.
-    public static let implementationClassUID = "1.2.826.0.1.3680043.10.1489.1"
+    public static let implementationClassUID = UIDGenerator.nameBased("implementation-class", namespace: "lightbox")
     public static let implementationVersionName = "LIGHTBOX_01"
 
     /// File meta information for writing in `syntax`: the existing elements kept, the transfer syntax and the

@@ -9,6 +9,12 @@ public struct DataSet: Sendable, Hashable, RandomAccessCollection {
 
     public init() { elements = [] }
 
+    /// Equal when the elements are: the inherited character set is context from the enclosing data set, not
+    /// content (an item built in code and the same item parsed from a file are the same item).
+    public static func == (a: DataSet, b: DataSet) -> Bool { a.elements == b.elements }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(elements) }
+
     public init(_ elements: [DataElement]) {
         self.elements = []
         for e in elements { self[e.tag] = e }

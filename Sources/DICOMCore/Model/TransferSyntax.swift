@@ -52,7 +52,11 @@ public struct TransferSyntax: Hashable, Sendable, CustomStringConvertible {
         let uid = trimUID(uid)
         if let known = native.first(where: { $0.uid == uid }) { return known }
         guard let entry = UIDRegistry.entry(for: uid), entry.type == "Transfer Syntax" else { return nil }
-        return TransferSyntax(uid: uid, lossy: isLossyName(entry.name, uid: uid))
+        // Papyrus 3 Implicit VR Little Endian (retired) is a native implicit VR encoding.
+        if uid == "1.2.840.10008.1.20" { return TransferSyntax(uid: uid, explicitVR: false, encapsulated: false) }
+        // The JPIP Referenced Deflate syntaxes deflate the data set as Deflated Explicit VR Little Endian does (PS3.5 §A.7).
+        let deflated = uid == "1.2.840.10008.1.2.4.95" || uid == "1.2.840.10008.1.2.4.205"
+        return TransferSyntax(uid: uid, deflated: deflated, lossy: isLossyName(entry.name, uid: uid))
     }
 
     /// Like `from(uid:)`, but an unregistered UID (a private transfer syntax) is assumed to be explicit VR little
@@ -63,6 +67,8 @@ public struct TransferSyntax: Hashable, Sendable, CustomStringConvertible {
 
     static func isLossyName(_ name: String, uid: String) -> Bool {
         if name.contains("Lossless") && !name.contains("Near-Lossless") && !name.contains("Lossy") { return false }
+        // SMPTE ST 2110 uncompressed video and PCM audio are not compressed at all.
+        if name.contains("Uncompressed") || name.contains("PCM") { return false }
         if uid == "1.2.840.10008.1.2.4.90" || uid == "1.2.840.10008.1.2.5" || uid == "1.2.840.10008.1.2.1.98"
             || uid == "1.2.840.10008.1.2.8.1" { return false }
         // JPEG lossless processes 14/15 and the retired lossless hierarchical processes are lossless.

@@ -13,8 +13,8 @@ public struct VM: Hashable, Sendable, CustomStringConvertible {
     }
 
     public init?(_ text: String) {
-        let parts = text.split(separator: "-", maxSplits: 1).map(String.init)
-        guard let lo = Int(parts[0]) else { return nil }
+        let parts = text.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard let first = parts.first, let lo = Int(first) else { return nil }
         if parts.count == 1 {
             self.init(minimum: lo, maximum: lo)
         } else if parts[1] == "n" {

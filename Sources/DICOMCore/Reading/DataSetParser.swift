@@ -92,6 +92,9 @@ struct DataSetParser {
             let start = offset
             let big = encoding.bigEndian
             if limit - start < 8 {
+                // Reading only the file meta information: the bytes after it are the data set's (a deflated data
+                // set can be shorter than an element header), not trailing padding.
+                if topLevel && onlyGroup != nil { break }
                 if topLevel {
                     // Trailing bytes too short to be an element: padding some writers leave; DCMTK ignores them too.
                     warnings.append("ignored \(limit - start) trailing bytes at offset \(reportOffset + start)")

@@ -1,7 +1,7 @@
 /// Generates UIDs (PS3.5 §9): "2.25." followed by a random UUID as a decimal integer (PS3.5 §B.2), or under an
 /// organisation's root when one is configured.
 public struct UIDGenerator: Sendable {
-    /// The organisation root ("1.2.826.0.1.3680043.10.1489", say); nil for the 2.25 form.
+    /// The organisation root ("1.2.999.1", say: an organisation's registered root); nil for the 2.25 form.
     public let root: String?
 
     public init(root: String? = nil) throws(UIDError) {
@@ -27,6 +27,30 @@ public struct UIDGenerator: Sendable {
         if digits.utf8.count > room { digits = String(digits.prefix(room)) }
         while digits.hasPrefix("0") && digits.count > 1 { digits.removeFirst() }
         return root + "." + digits
+    }
+
+    /// A UID that is the same every time for the same name: "2.25." and a version 8 UUID (RFC 9562 §5.8) made
+    /// from a 128-bit hash of the namespace and the name. For objects that must come out identical on every
+    /// machine (the demo studies, say), not for new instances.
+    public static func nameBased(_ name: String, namespace: String) -> String {
+        var h1: UInt64 = 0xCBF2_9CE4_8422_2325, h2: UInt64 = 0x8422_2325_CBF2_9CE4
+        for b in (namespace + "/" + name).utf8 {
+            h1 = (h1 ^ UInt64(b)) &* 0x0000_0100_0000_01B3
+            h2 = (h2 ^ UInt64(b)) &* 0x0000_0100_0000_01B3
+            h2 ^= h2 >> 29
+        }
+        var hi = splitMix(h1 ^ (h2 << 17 | h2 >> 47)), lo = splitMix(hi ^ h2)
+        hi = (hi & ~0xF000) | 0x8000
+        lo = (lo & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        return "2.25." + decimal(hi: hi, lo: lo)
+    }
+
+    /// SplitMix64's finaliser: spreads every input bit over the output.
+    static func splitMix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 
     /// The decimal text of a 128-bit unsigned integer.

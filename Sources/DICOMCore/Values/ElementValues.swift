@@ -156,6 +156,8 @@ public func parseIS(_ s: some StringProtocol) -> Int? {
 
 /// Formats a DS in at most 16 characters, exactly when possible (PS3.5 Table 6.2-1).
 public func formatDS(_ value: Double) -> String {
+    // NaN and infinity have no DS form: they make an empty value.
+    guard value.isFinite else { return "" }
     if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
     let plain = "\(value)"
     if plain.utf8.count <= 16 { return plain }
@@ -171,10 +173,19 @@ public func formatDS(_ value: Double) -> String {
 func formatSignificant(_ value: Double, digits: Int) -> String {
     guard value != 0, value.isFinite else { return "0" }
     let exponent = Int((abs(value)).log10Floor)
-    var scale = 1.0
     let shift = digits - 1 - exponent
-    for _ in 0..<abs(shift) { scale *= 10 }
-    let scaled = shift >= 0 ? (value * scale).rounded() : (value / scale).rounded()
+    // Scale by 10^shift in steps of at most 10^300: for values below about 1e-294 a single power of ten would
+    // overflow to infinity (and Int64(infinity) traps).
+    var scaled = value
+    var remaining = abs(shift)
+    while remaining > 0 {
+        let step = min(remaining, 300)
+        var scale = 1.0
+        for _ in 0..<step { scale *= 10 }
+        scaled = shift >= 0 ? scaled * scale : scaled / scale
+        remaining -= step
+    }
+    scaled = scaled.rounded()
     let mantissa = Int64(scaled)
     let negative = mantissa < 0
     var ds = String(abs(mantissa))

@@ -138,7 +138,8 @@ public struct DataSetWriter {
             var vr = e.vr
             if explicitVR && !vr.hasLongLength && (length > 0xFFFF || !vr.isKnown) { vr = .UN }
             try writeHeader(tag: e.tag, vr: vr, length: UInt32(length), explicitVR: explicitVR, to: &sink)
-            if bigEndian && e.vr.swapUnit > 1 {
+            // A value written as UN stays little endian, as UN is read (its VR, hence its byte order, unknown).
+            if bigEndian && vr.swapUnit > 1 {
                 try writeSwapped(b, unit: e.vr.swapUnit, to: &sink)
             } else {
                 try sink.write(b)
