@@ -9,10 +9,12 @@ FUZZ_SECONDS ?= 60
 
 .PHONY: run test build deps venv swift-test reference-test fuzz bench generate clean
 
+# Until the server exists: write the demo studies, check them, and show one CT slice as text and as JSON.
 run: deps build
-	@mkdir -p .build/demo
-	.build/release/lightbox demo-file --out .build/demo/demo-ct.dcm
-	.build/release/lightbox dump .build/demo/demo-ct.dcm
+	.build/release/lightbox demo-data --out lightbox-data/demo
+	.build/release/lightbox check lightbox-data/demo
+	.build/release/lightbox dump lightbox-data/demo/LB0001/20260302-ct-current/1/150.dcm
+	.build/release/lightbox dump --json --bulk-threshold 1024 lightbox-data/demo/LB0002/20260211-cr/1/1.dcm
 
 test: deps venv build swift-test reference-test fuzz
 
