@@ -24,7 +24,7 @@ fi
 echo "fuzz: running for ${seconds}s"
 # Crash inputs go to .fuzz/ (not the checkout's root); Swift's backtracer and ASan do not mix.
 export SWIFT_BACKTRACE=enable=no
-"$out/reader" -artifact_prefix=.fuzz/ .fuzz/reader "${seeds[@]}" -max_total_time="$seconds" -max_len=65536 -malloc_limit_mb=256 \
+"$out/reader" -artifact_prefix=.fuzz/ .fuzz/reader "${seeds[@]}" -max_total_time="$seconds" -max_len=16384 -malloc_limit_mb=256 \
     -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 > .fuzz/reader.log 2>&1 || status=$?
 tail -12 .fuzz/reader.log
 if [ "${status:-0}" != 0 ]; then

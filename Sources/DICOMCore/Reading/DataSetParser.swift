@@ -368,7 +368,9 @@ struct DataSetParser {
         if offset + 8 <= limit, self.tag(at: offset, encoding.bigEndian) == .item
             || self.tag(at: offset, encoding.bigEndian) == .sequenceDelimitationItem {
             let seq = try parseSequence(tag: tag, at: start, limit: limit, undefined: true, encoding: encoding, context: context)
-            return DataElement(tag: tag, vr: vr, value: .sequence(seq))
+            // Items make it a sequence, whatever the dictionary said: it is kept, and written, as SQ.
+            warnings.append("element \(tag) of VR \(vr) has undefined length and items; read as a sequence")
+            return DataElement(tag: tag, vr: .SQ, value: .sequence(seq))
         }
         throw error(.unexpectedUndefinedLength, at: start, tag)
     }

@@ -71,7 +71,7 @@ public struct DataSetWriter {
         case .sequence(let s):
             // A UN sequence's items are always implicit VR (PS3.5 §6.2.2).
             let innerExplicit = explicitVR && e.vr != .UN
-            return header(explicit: explicit, vr: e.vr, length: 0) + sequenceValueLength(s, explicitVR: innerExplicit)
+            return header(explicit: explicit, vr: e.vr == .UN ? .UN : .SQ, length: 0) + sequenceValueLength(s, explicitVR: innerExplicit)
         case .encapsulated(let p):
             var n = 8 + p.basicOffsetTable.count + (p.basicOffsetTable.count & 1)
             for f in p.fragments { n += 8 + f.count + (f.count & 1) }
@@ -148,7 +148,8 @@ public struct DataSetWriter {
         case .sequence(let s):
             let innerExplicit = explicitVR && e.vr != .UN
             let length = s.hasUndefinedLength ? 0xFFFF_FFFF : UInt32(DataSetWriter.sequenceValueLength(s, explicitVR: innerExplicit))
-            try writeHeader(tag: e.tag, vr: e.vr, length: length, explicitVR: explicitVR, to: &sink)
+            // Items can only be written under SQ or UN: another VR's 16-bit length could not hold them.
+            try writeHeader(tag: e.tag, vr: e.vr == .UN ? .UN : .SQ, length: length, explicitVR: explicitVR, to: &sink)
             // Items of a UN sequence are implicit VR little endian whatever the transfer syntax (PS3.5 §6.2.2).
             let inner = e.vr == .UN ? DataSetWriter(explicitVR: false, bigEndian: false) : self
             for item in s.items {
