@@ -1,2 +1,2 @@
 /// The commands of `lightbox`, in the order `lightbox --help` lists them.
-let commands: [Command] = [dumpCommand, checkCommand, transcodeCommand, demoCommand]
+let commands: [Command] = [dumpCommand, checkCommand, transcodeCommand, demoCommand, uidCommand]

@@ -193,4 +193,22 @@ struct SequenceParsingTests {
         #expect(ds[Tag(0x0040_A170)]?.vr == .UN)
         #expect(ds[Tag(0x0040_A170)]?.bytes?.array == ascii("TEXT"))
     }
+
+    @Test("a non-SQ element of undefined length that holds items is read as SQ and writes back readable")
+    func undefinedLengthItemsUnderAnotherVR() throws {
+        // (3039,0012) is a private creator (LO), yet here it has undefined length and items, as a fuzzer made it.
+        var s = Stream()
+        s.implicitHeader(0x3039_0012, length: 0xFFFF_FFFF)
+        s.item()
+        s.implicit(0x0008_1150, "1.2.3\0")
+        s.itemDelimiter()
+        s.sequenceDelimiter()
+        let ds = try DICOMFile.parseDataSet(s.data, transferSyntax: .implicitVRLittleEndian)
+        #expect(ds[Tag(0x3039_0012)]?.vr == .SQ)
+        for syntax in [TransferSyntax.explicitVRLittleEndian, .implicitVRLittleEndian, .explicitVRBigEndian] {
+            let written = try DataSetWriter(transferSyntax: syntax).encode(ds)
+            let back = try DICOMFile.parseDataSet(Bytes(written), transferSyntax: syntax)
+            #expect(back[Tag(0x3039_0012)]?.sequence?.items.first?.dataSet.string(Tag(0x0008_1150)) == "1.2.3")
+        }
+    }
 }

@@ -44,7 +44,7 @@ struct CommandLineTests {
     func help() throws {
         let main = try Lightbox.run(["--help"])
         #expect(main.status == 0)
-        for command in ["dump", "check", "transcode", "demo-data"] {
+        for command in ["dump", "check", "transcode", "demo-data", "uid"] {
             #expect(main.stdout.contains("  \(command) "), "\(command) missing from --help")
             let own = try Lightbox.run([command, "--help"])
             #expect(own.status == 0)
@@ -129,5 +129,19 @@ struct CommandLineTests {
         #expect(jpeg.status == 1)
         #expect(jpeg.stderr.contains("transcoded"))
         #expect(!FileManager.default.fileExists(atPath: dir + "/y.dcm"))
+    }
+
+    @Test("uid prints valid, distinct UIDs, under a root when given one, and refuses a bad root")
+    func uids() throws {
+        let plain = try Lightbox.run(["uid", "--count", "100"])
+        #expect(plain.status == 0)
+        let lines = plain.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 100 && Set(lines).count == 100)
+        #expect(lines.allSatisfy { $0.hasPrefix("2.25.") && UIDGenerator.isValid($0) })
+        let rooted = try Lightbox.run(["uid", "--root", "1.2.999.7"])
+        #expect(rooted.stdout.hasPrefix("1.2.999.7."))
+        let bad = try Lightbox.run(["uid", "--root", "1.02.x"])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("invalid UID root"))
     }
 }
