@@ -23,15 +23,23 @@ let package = Package(
         // DICOM files with every transfer syntax wired in (deflate through zlib).
         .target(name: "DICOM", dependencies: ["DICOMCore", "Zlib"]),
 
+        // Query matching (PS3.4 C.2.2.2) over data sets, and an index of instances in memory.
+        .target(name: "DICOMQuery", dependencies: ["DICOMCore"]),
+
+        // DICOM networking (PS3.7, PS3.8): Upper Layer, DIMSE, associations as SCU and SCP.
+        .target(name: "DICOMNetwork", dependencies: ["DICOM"]),
+
         // Demo studies generated from a head phantom, for `make run` and the benchmarks.
         .target(name: "DemoData", dependencies: ["DICOM"]),
 
         // The one executable.
-        .executableTarget(name: "lightbox", dependencies: ["DICOM", "DemoData"]),
+        .executableTarget(name: "lightbox", dependencies: ["DICOM", "DICOMNetwork", "DICOMQuery", "DemoData"]),
 
         .testTarget(name: "ZlibTests", dependencies: ["Zlib"]),
         .testTarget(name: "DICOMCoreTests", dependencies: ["DICOMCore"]),
         .testTarget(name: "DICOMTests", dependencies: ["DICOM"]),
+        .testTarget(name: "DICOMQueryTests", dependencies: ["DICOMQuery"]),
+        .testTarget(name: "DICOMNetworkTests", dependencies: ["DICOMNetwork", "DICOMQuery"]),
         .testTarget(name: "LightboxCLITests", dependencies: ["DICOM"]),
     ]
 )

@@ -13,6 +13,9 @@ public struct DICOMFile: Sendable {
     public var transferSyntax: TransferSyntax
     /// What was tolerated while reading.
     public var warnings: [String]
+    /// The data set exactly as it was encoded in the file (deflated, when the syntax is), for sending it on
+    /// without a re-encoding. Edits to `dataSet` do not change it; nil for files built in code.
+    public var encodedDataSet: Bytes?
 
     public init(dataSet: DataSet, fileMetaInformation: DataSet = DataSet(), transferSyntax: TransferSyntax = .explicitVRLittleEndian,
                 preamble: Bytes? = nil) {
@@ -21,6 +24,7 @@ public struct DICOMFile: Sendable {
         self.transferSyntax = transferSyntax
         self.preamble = preamble
         warnings = []
+        encodedDataSet = nil
     }
 
     // MARK: Reading
@@ -74,6 +78,7 @@ public struct DICOMFile: Sendable {
         }
 
         var body = bytes[position..<n]
+        let encodedBody = body
         var reportOffset = position
         if syntax.isDeflated {
             guard let codec = options.deflate else { throw DICOMParseError(.deflateUnavailable, offset: position, tag: nil) }
@@ -99,6 +104,8 @@ public struct DICOMFile: Sendable {
         self.dataSet = dataSet
         self.transferSyntax = syntax
         self.warnings = warnings
+        // The whole body as read, however much of it was parsed (a header-only read still sends whole).
+        self.encodedDataSet = encodedBody
     }
 
     /// Reads the file meta information (PS3.10 §7.1). Its group length says where it ends, and is believed when
