@@ -14,9 +14,15 @@ let package = Package(
     targets: [
         // Leaves: system libraries from Debian.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
 
         // Swift wrappers of the leaves.
         .target(name: "Zlib", dependencies: ["CZlib"]),
+
+        // Sockets, connections and threads: no DICOM in them.
+        .target(name: "Transport"),
+        // TLS connections over OpenSSL (PS3.15 B.12 profile for DICOM; HTTPS later uses CivetWeb's own).
+        .target(name: "TLS", dependencies: ["COpenSSL", "Transport"]),
 
         // DICOM core (PS3.5, PS3.6, PS3.10): no dependencies at all.
         .target(name: "DICOMCore"),
@@ -27,18 +33,19 @@ let package = Package(
         .target(name: "DICOMQuery", dependencies: ["DICOMCore"]),
 
         // DICOM networking (PS3.7, PS3.8): Upper Layer, DIMSE, associations as SCU and SCP.
-        .target(name: "DICOMNetwork", dependencies: ["DICOM"]),
+        .target(name: "DICOMNetwork", dependencies: ["DICOM", "Transport"]),
 
         // Demo studies generated from a head phantom, for `make run` and the benchmarks.
         .target(name: "DemoData", dependencies: ["DICOM"]),
 
         // The one executable.
-        .executableTarget(name: "lightbox", dependencies: ["DICOM", "DICOMNetwork", "DICOMQuery", "DemoData"]),
+        .executableTarget(name: "lightbox", dependencies: ["DICOM", "DICOMNetwork", "DICOMQuery", "TLS", "DemoData"]),
 
         .testTarget(name: "ZlibTests", dependencies: ["Zlib"]),
         .testTarget(name: "DICOMCoreTests", dependencies: ["DICOMCore"]),
         .testTarget(name: "DICOMTests", dependencies: ["DICOM"]),
         .testTarget(name: "DICOMQueryTests", dependencies: ["DICOMQuery"]),
+        .testTarget(name: "TLSTests", dependencies: ["TLS"]),
         .testTarget(name: "DICOMNetworkTests", dependencies: ["DICOMNetwork", "DICOMQuery"]),
         .testTarget(name: "LightboxCLITests", dependencies: ["DICOM"]),
     ]

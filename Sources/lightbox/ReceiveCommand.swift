@@ -24,7 +24,9 @@ let receiveCommand = Command(
         .init(name: "--max-associations", short: nil, value: "N", help: "Associations at once (default 32)."),
         .init(name: "--max-pdu", short: "-pdu", value: "BYTES", help: "Largest PDU we receive (default 262144)."),
         .init(name: "--verbose", short: "-v", value: nil, help: "Log every association and instance."),
-    ] + NetworkOptions.tls,
+    ] + NetworkOptions.tls + [
+        .init(name: "--tls-require-client-cert", short: nil, value: nil, help: "Refuse TLS clients without a certificate the CA signed."),
+    ],
     details: """
     Every storage SOP class is accepted, in the transfer syntax it is sent in; files are named by their SOP
     instance UID and written durably (fsync) before the success status is sent. The folder's instances (those

@@ -43,7 +43,7 @@ public protocol Connection: AnyObject, Sendable {
 func errnoString() -> String { String(cString: strerror(errno)) }
 
 /// Waits until `fd` is readable (or writable); false on timeout.
-func waitFor(_ fd: Int32, events: Int16, timeout: Double?) throws(NetworkError) -> Bool {
+public func waitFor(_ fd: Int32, events: Int16, timeout: Double?) throws(NetworkError) -> Bool {
     var p = pollfd(fd: fd, events: events, revents: 0)
     while true {
         let ms = timeout.map { Int32(max(0, min($0 * 1000, Double(Int32.max)))) } ?? -1
