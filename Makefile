@@ -45,7 +45,7 @@ reference-test: venv build
 
 # libFuzzer over the reader, seeded from the corpus, for a bounded time.
 fuzz:
-	tools/fuzz.sh $(FUZZ_SECONDS)
+	tools/fuzz.sh $(FUZZ_SECONDS) reader pdu
 
 bench: deps venv build
 	$(PY) bench/parse.py

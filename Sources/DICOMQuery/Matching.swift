@@ -61,7 +61,10 @@ public enum Matching: Sendable, Equatable {
         let chars = Array(value)
         for i in chars.indices where chars[i] == "-" {
             let lower = String(chars[..<i]), upper = String(chars[(i + 1)...])
-            if vr == .DT && lower.count >= 8 && upper.count == 4 && upper.allSatisfy(\.isNumber) { continue }
+            // Only when the whole value reads as one date-time with that offset: "20230101-2024" is a range to
+            // 2024, since no offset is 20 hours.
+            if vr == .DT && lower.count >= 8 && upper.count == 4 && upper.allSatisfy(\.isNumber)
+                && DICOMDateTime(value) != nil { continue }
             func valid(_ s: String) -> Bool {
                 if s.isEmpty { return true }
                 switch vr {

@@ -59,7 +59,9 @@ public final class DICOMServer: Sendable {
 
     /// Adds what the services need to the negotiation policy.
     static func offer(_ services: ServiceSet, in policy: inout AssociationPolicy) {
-        let native: [String]? = nil
+        // Commands and identifiers carry no pixel data: the native syntaxes are all they need.
+        let native: [String]? = [TransferSyntax.explicitVRLittleEndian.uid, TransferSyntax.implicitVRLittleEndian.uid,
+                                 TransferSyntax.deflatedExplicitVRLittleEndian.uid, TransferSyntax.explicitVRBigEndian.uid]
         policy.abstractSyntaxes[QueryRetrieveModel.verification] = native
         if services.storage != nil { policy.acceptAnyStorageClass = true }
         if services.query != nil {

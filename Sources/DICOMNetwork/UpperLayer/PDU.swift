@@ -1,4 +1,4 @@
-import DICOM
+import DICOMCore
 
 /// A protocol data unit of the DICOM Upper Layer (PS3.8 §9.3).
 public enum PDU: Sendable, Equatable {

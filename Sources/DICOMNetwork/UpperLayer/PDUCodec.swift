@@ -1,4 +1,4 @@
-import DICOM
+import DICOMCore
 
 /// Why a PDU could not be decoded; each maps to the A-ABORT reason PS3.8 Table 9-26 gives for it.
 public struct PDUDecodingError: Error, Equatable, CustomStringConvertible {
@@ -106,7 +106,7 @@ public enum PDUCodec {
                 }
             }
             if let name = u.implementationVersionName {
-                w.item(0x55) { $0.bytes.append(contentsOf: Array(name.utf8.prefix(16))) }
+                w.item(0x55) { $0.bytes.append(contentsOf: latin1Bytes(name)) }
             }
             for ext in u.extendedNegotiations {
                 w.item(0x56) { w in
@@ -173,7 +173,7 @@ public enum PDUCodec {
                 case 0x21 where type == 0x02:
                     accepted.append(try decodeAcceptedContext(item))
                 case 0x50:
-                    user = try decodeUserInformation(item)
+                    user = try decodeUserInformation(item, request: type == 0x01)
                 default:
                     throw PDUDecodingError(AAbort.unexpectedPDUParameter, "unexpected item type \(hexByte(itemType))")
                 }
@@ -258,10 +258,13 @@ public enum PDUCodec {
             guard t == 0x40 else { throw PDUDecodingError(AAbort.unexpectedPDUParameter, "unexpected sub-item \(hexByte(t))") }
             transferSyntax = uid(value)
         }
-        return PresentationContextAC(id: id, result: result, transferSyntax: transferSyntax)
+        // A rejected context's transfer syntax sub-item "shall not be tested" (PS3.8 §9.3.3.2).
+        return PresentationContextAC(id: id, result: result, transferSyntax: result == .acceptance ? transferSyntax : "")
     }
 
-    static func decodeUserInformation(_ item: Bytes) throws(PDUDecodingError) -> UserInformation {
+    /// The user information sub-items; an identity item of the wrong direction (a request in an AC) is kept as
+    /// an unknown item rather than mistaken for the right one.
+    static func decodeUserInformation(_ item: Bytes, request: Bool) throws(PDUDecodingError) -> UserInformation {
         var u = UserInformation()
         u.maximumLength = nil
         var r = BigEndianReader(item)
@@ -281,7 +284,7 @@ public enum PDUCodec {
                 let sopClass = try s.lengthPrefixedUID()
                 u.roleSelections.append(RoleSelection(sopClassUID: sopClass, scuRole: try s.u8() == 1, scpRole: try s.u8() == 1))
             case 0x55:
-                u.implementationVersionName = String(decoding: value.array, as: UTF8.self).trimmingTrailing(" \0")
+                u.implementationVersionName = latin1(value.array).trimmingTrailing(" \0")
             case 0x56:
                 let sopClass = try s.lengthPrefixedUID()
                 u.extendedNegotiations.append(SOPClassExtendedNegotiation(sopClassUID: sopClass,
@@ -295,14 +298,14 @@ public enum PDUCodec {
                 while !related.atEnd { uids.append(try related.lengthPrefixedUID()) }
                 u.commonExtendedNegotiations.append(SOPClassCommonExtendedNegotiation(
                     sopClassUID: sopClass, serviceClassUID: serviceClass, relatedGeneralSOPClassUIDs: uids))
-            case 0x58:
+            case 0x58 where request:
                 guard let kind = UserIdentity.Kind(rawValue: try s.u8()) else { throw .invalid("user identity type") }
                 let positive = try s.u8() == 1
                 let primary = try s.slice(Int(try s.u16())).array
                 let secondary = s.atEnd ? [] : try s.slice(Int(try s.u16())).array
                 u.userIdentity = UserIdentity(kind: kind, positiveResponseRequested: positive, primaryField: primary,
                                               secondaryField: secondary)
-            case 0x59:
+            case 0x59 where !request:
                 u.userIdentityServerResponse = try s.slice(Int(try s.u16())).array
             default:
                 u.unknownItems.append(UserInformation.UnknownItem(type: t, data: value.array))
@@ -312,7 +315,19 @@ public enum PDUCodec {
     }
 
     static func uid(_ b: Bytes) -> String {
-        String(decoding: b.array, as: UTF8.self).trimmingTrailing(" \0")
+        latin1(b.array).trimmingTrailing(" \0")
+    }
+
+    /// PDU text fields are ASCII; any other byte is read as Latin-1, so that each byte is one character and
+    /// writing the text back gives the same bytes.
+    static func latin1(_ bytes: [UInt8]) -> String {
+        var s = ""
+        s.unicodeScalars.append(contentsOf: bytes.map { Unicode.Scalar($0) })
+        return s
+    }
+
+    static func latin1Bytes(_ text: String) -> [UInt8] {
+        text.unicodeScalars.map { $0.value <= 0xFF ? UInt8($0.value) : UInt8(ascii: "?") }
     }
 }
 
@@ -361,7 +376,7 @@ struct BigEndianWriter {
 
     /// An AE title: 16 bytes, space padded (PS3.8 §9.3.2).
     mutating func aeTitle(_ title: String) {
-        var b = Array(title.utf8.prefix(16))
+        var b = Array(PDUCodec.latin1Bytes(title).prefix(16))
         while b.count < 16 { b.append(0x20) }
         bytes.append(contentsOf: b)
     }
@@ -379,12 +394,13 @@ struct BigEndianWriter {
     }
 
     mutating func uidItem(_ type: UInt8, _ uid: String) {
-        item(type) { $0.bytes.append(contentsOf: Array(uid.utf8)) }
+        item(type) { $0.bytes.append(contentsOf: PDUCodec.latin1Bytes(uid)) }
     }
 
     mutating func lengthPrefixedUID(_ uid: String) {
-        u16(UInt16(uid.utf8.count))
-        bytes.append(contentsOf: Array(uid.utf8))
+        let b = PDUCodec.latin1Bytes(uid)
+        u16(UInt16(truncatingIfNeeded: b.count))
+        bytes.append(contentsOf: b)
     }
 }
 
@@ -432,7 +448,7 @@ struct BigEndianReader {
     }
 
     mutating func aeTitle() throws(PDUDecodingError) -> String {
-        String(decoding: try slice(16).array, as: UTF8.self).trimmingSpaces()
+        PDUCodec.latin1(try slice(16).array).trimmingSpaces()
     }
 
     /// An item: type, reserved, 16-bit length, value.
