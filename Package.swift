@@ -19,8 +19,10 @@ let package = Package(
         // Swift wrappers of the leaves.
         .target(name: "Zlib", dependencies: ["CZlib"]),
 
-        // Sockets, connections and threads: no DICOM in them.
-        .target(name: "Transport"),
+        // Linux calls Swift cannot make (behind _GNU_SOURCE, or variadic), in C.
+        .target(name: "CLinux"),
+        // Sockets, connections, threads and file syncing: no DICOM in them.
+        .target(name: "Transport", dependencies: ["CLinux"]),
         // TLS connections over OpenSSL (PS3.15 B.12 profile for DICOM; HTTPS later uses CivetWeb's own).
         .target(name: "TLS", dependencies: ["COpenSSL", "Transport"]),
 

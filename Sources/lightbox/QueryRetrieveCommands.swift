@@ -182,7 +182,7 @@ func runGet(_ args: ParsedArguments) throws -> Int32 {
     }
     let roles = classes.map { RoleSelection(sopClassUID: $0, scuRole: false, scpRole: true) }
     let verbose = args.has("--verbose")
-    let storage = FolderStorage(folder: out, fsync: !args.has("--no-fsync")) { path, _ in
+    let storage = FolderStorage(folder: out, fsync: !args.has("--no-fsync")) { path, _, _ in
         if verbose { printError("received \(path)") }
     }
     do {

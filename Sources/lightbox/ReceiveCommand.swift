@@ -69,8 +69,8 @@ func runReceive(_ args: ParsedArguments) throws -> Int32 {
         guard path.hasSuffix(".dcm"), let file = try? DICOMFile.open(path, options: .headerOnly) else { return }
         index.add(path: path, header: file.dataSet)
     }
-    let storage = FolderStorage(folder: out, fsync: !args.has("--no-fsync")) { path, request in
-        if let file = try? DICOMFile.open(path, options: .headerOnly) { index.add(path: path, header: file.dataSet) }
+    let storage = FolderStorage(folder: out, fsync: !args.has("--no-fsync")) { path, request, header in
+        if let header = header ?? (try? DICOMFile.open(path, options: .headerOnly))?.dataSet { index.add(path: path, header: header) }
         if verbose { printError("stored \(request.sopInstanceUID) -> \(path)") }
     }
     let queryRetrieve = FolderQueryRetrieve(index: index, destinations: destinations,

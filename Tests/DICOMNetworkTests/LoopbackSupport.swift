@@ -25,8 +25,8 @@ final class LoopbackServer: @unchecked Sendable {
 
     /// Storage into the folder plus Query/Retrieve over the index, as `lightbox receive` offers.
     static func archive(_ folder: String, _ index: MemoryIndex) -> ServiceSet {
-        let storage = FolderStorage(folder: folder) { path, _ in
-            if let file = try? DICOMFile.open(path, options: .headerOnly) { index.add(path: path, header: file.dataSet) }
+        let storage = FolderStorage(folder: folder) { path, _, header in
+            if let header = header ?? (try? DICOMFile.open(path, options: .headerOnly))?.dataSet { index.add(path: path, header: header) }
         }
         let qr = IndexQueryRetrieve(index: index, destinations: [])
         return ServiceSet(storage: storage, query: qr, retrieve: qr)

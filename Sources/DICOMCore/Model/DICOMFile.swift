@@ -172,6 +172,19 @@ public struct DICOMFile: Sendable {
                                        context: .init(characterSet: nil, pixelRepresentation: nil, depth: 0), topLevel: true)
     }
 
+    /// The header (the elements before the pixel data) from the first bytes of a data set; nil unless the pixel
+    /// data tag is among them, which proves the header complete. For indexing an instance from the bytes as they
+    /// arrive, without reading the file again.
+    public static func parseHeader(prefix bytes: Bytes, transferSyntax: TransferSyntax) -> DataSet? {
+        guard !transferSyntax.isDeflated else { return nil }
+        var parser = DataSetParser(bytes: bytes, options: ReadOptions(stopAtTag: .pixelData))
+        guard let ds = try? parser.parseDataSet(limit: bytes.count, delimited: false,
+                                                encoding: .init(explicitVR: transferSyntax.isExplicitVR, bigEndian: transferSyntax.isBigEndian),
+                                                context: .init(characterSet: nil, pixelRepresentation: nil, depth: 0), topLevel: true),
+              parser.stoppedAtTag else { return nil }
+        return ds
+    }
+
     // MARK: Writing
 
     /// The implementation class UID and version name written into new file meta information.

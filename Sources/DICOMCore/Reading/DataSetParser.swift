@@ -15,6 +15,8 @@ struct DataSetParser {
     let options: ReadOptions
     var offset = 0
     var warnings: [String] = []
+    /// Set when the top-level data set stopped at `options.stopAtTag` (rather than at the end of the data).
+    var stoppedAtTag = false
     /// Read only the top-level elements of this group (the file meta information, group 0002).
     var onlyGroup: UInt16?
     /// Whether the top-level data set turned out to be explicit VR (it may contradict the transfer syntax).
@@ -127,7 +129,10 @@ struct DataSetParser {
                 throw error(.notDICOM("unexpected item tag in a data set"), at: start, tag)
             }
 
-            if topLevel, let stop = options.stopAtTag, tag >= stop { break }
+            if topLevel, let stop = options.stopAtTag, tag >= stop {
+                stoppedAtTag = true
+                break
+            }
             if topLevel, let group = onlyGroup, tag.group != group { break }
 
             // The first element tells whether the encoding is what the transfer syntax says (pydicom and DCMTK

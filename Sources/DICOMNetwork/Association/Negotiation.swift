@@ -189,6 +189,7 @@ extension Association {
             rq.userInformation.implementationClassUID = Implementation.classUID
             rq.userInformation.implementationVersionName = Implementation.versionName
         }
+        do { try rq.validate() } catch { throw .protocolError(error.message) }
         let tcp: TCPConnection
         do { tcp = try TCPConnection.connect(host: host, port: port, timeout: timeouts.connect) } catch { throw .network(error) }
         let connection: Connection

@@ -127,9 +127,7 @@ public final class DICOMServer: Sendable {
                 s.totalRejected += 1
                 return nil
             }
-            if s.stopping {
-                return nil
-            }
+            // Established even if a stop began meanwhile: it is served like the others until the grace ends.
             let id = s.nextID
             s.nextID += 1
             s.active[id] = association

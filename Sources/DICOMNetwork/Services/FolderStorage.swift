@@ -11,10 +11,11 @@ import DICOM
 public struct FolderStorage: StorageService {
     public let folder: String
     public let fsync: Bool
-    /// Called after each instance is stored (for progress and tests).
-    public let onStored: (@Sendable (String, StoreRequest) -> Void)?
+    /// Called after each instance is stored, with its path, the request and its header (the data set up to the
+    /// pixel data, parsed from the bytes as they arrived: the file is not read again).
+    public let onStored: (@Sendable (String, StoreRequest, DataSet?) -> Void)?
 
-    public init(folder: String, fsync: Bool = true, onStored: (@Sendable (String, StoreRequest) -> Void)? = nil) {
+    public init(folder: String, fsync: Bool = true, onStored: (@Sendable (String, StoreRequest, DataSet?) -> Void)? = nil) {
         self.folder = folder
         self.fsync = fsync
         self.onStored = onStored
@@ -37,7 +38,10 @@ final class FileStoreSink: StoreSink {
     let fd: Int32
     let fsync: Bool
     let request: StoreRequest
-    var onStored: (@Sendable (String, StoreRequest) -> Void)?
+    var onStored: (@Sendable (String, StoreRequest, DataSet?) -> Void)?
+    /// The first bytes of the data set, kept to parse the header without reading the file back.
+    private var prefix: [UInt8] = []
+    static let prefixLimit = 64 * 1024
     private var closed = false
 
     init(path: String, fsync: Bool, request: StoreRequest, callingAETitle: String) throws(ServiceFailure) {
@@ -83,12 +87,27 @@ final class FileStoreSink: StoreSink {
         }
     }
 
+    private var written = 0
+    private var flushedUpTo = 0
+
     func write(_ bytes: Bytes) throws {
         try bytes.withUnsafeBytes { try writeAll($0) }
+        if onStored != nil && prefix.count < FileStoreSink.prefixLimit {
+            let n = min(bytes.count, FileStoreSink.prefixLimit - prefix.count)
+            bytes[0..<n].withUnsafeBytes { prefix.append(contentsOf: $0) }
+        }
+        written += bytes.count
+        // Start writing back what has arrived while the rest is still on the wire, so that the fsync at the end
+        // waits for little more than the last fragment (Linux: asynchronous, does not wait).
+        if fsync && written - flushedUpTo >= 128 * 1024 {
+            startWriteback(fd: fd, offset: flushedUpTo, length: written - flushedUpTo)
+            flushedUpTo = written
+        }
     }
 
     func finish() -> ServiceResult {
-        if fsync && Glibc.fsync(fd) != 0 {
+        // fdatasync: the data and the size, which is all a reader needs; not the timestamps.
+        if fsync && Glibc.fdatasync(fd) != 0 {
             let why = String(cString: strerror(errno))
             cancel()
             return ServiceResult(.outOfResources, comment: "cannot make the file durable: \(why)")
@@ -101,14 +120,20 @@ final class FileStoreSink: StoreSink {
             return ServiceResult(.outOfResources, comment: "cannot move the file into place: \(why)")
         }
         if fsync, let slash = path.lastIndex(of: "/") {
-            let dir = open(String(path[..<slash]), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            if dir >= 0 {
-                Glibc.fsync(dir)
-                Glibc.close(dir)
-            }
+            DirectorySync.shared.sync(String(path[..<slash]))
         }
-        onStored?(path, request)
+        if let onStored { onStored(path, request, header()) }
         return .success
+    }
+
+    /// The header from the bytes kept as they arrived; nil when it does not end within them (a huge header, or a
+    /// deflated data set), in which case the caller reads the file.
+    func header() -> DataSet? {
+        let syntax = TransferSyntax.resolving(uid: request.transferSyntax)
+        if prefix.count == written, !syntax.isDeflated {
+            return try? DICOMFile.parseDataSet(Bytes(prefix), transferSyntax: syntax, options: .headerOnly)
+        }
+        return DICOMFile.parseHeader(prefix: Bytes(prefix), transferSyntax: syntax)
     }
 
     func cancel() {
@@ -121,5 +146,49 @@ final class FileStoreSink: StoreSink {
 
     deinit {
         if !closed { cancel() }
+    }
+}
+
+/// Makes renames into a folder durable, one fsync of the folder for every rename that happened before it starts:
+/// associations finishing together share it (group commit) instead of queueing one each.
+final class DirectorySync: @unchecked Sendable {
+    static let shared = DirectorySync()
+
+    private var mutex = pthread_mutex_t()
+    private var condition = pthread_cond_t()
+    /// Per folder: syncs started and finished (a sync covers every rename made before it started).
+    private var started: [String: UInt64] = [:]
+    private var finished: [String: UInt64] = [:]
+    private var running: Set<String> = []
+
+    init() {
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&condition, nil)
+    }
+
+    func sync(_ folder: String) {
+        pthread_mutex_lock(&mutex)
+        // Our rename is done; a sync that starts from now on covers it.
+        let needed = (started[folder] ?? 0) + 1
+        while (finished[folder] ?? 0) < needed {
+            if running.contains(folder) {
+                pthread_cond_wait(&condition, &mutex)
+                continue
+            }
+            running.insert(folder)
+            let number = (started[folder] ?? 0) + 1
+            started[folder] = number
+            pthread_mutex_unlock(&mutex)
+            let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if fd >= 0 {
+                Glibc.fsync(fd)
+                Glibc.close(fd)
+            }
+            pthread_mutex_lock(&mutex)
+            running.remove(folder)
+            finished[folder] = number
+            pthread_cond_broadcast(&condition)
+        }
+        pthread_mutex_unlock(&mutex)
     }
 }

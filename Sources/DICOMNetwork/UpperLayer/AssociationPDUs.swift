@@ -16,6 +16,23 @@ public struct AAssociateRQ: Sendable, Equatable {
     }
 }
 
+extension AAssociateRQ {
+    /// Checks what the encoding cannot hold: an item's 16-bit length (a JWT over 64 KiB, say), more than 128
+    /// presentation contexts, AE titles over 16 characters.
+    public func validate() throws(PDUDecodingError) {
+        guard !presentationContexts.isEmpty, presentationContexts.count <= 128 else {
+            throw .invalid("\(presentationContexts.count) presentation contexts (1 to 128 can be proposed)")
+        }
+        guard calledAETitle.utf8.count <= 16, callingAETitle.utf8.count <= 16 else { throw .invalid("an AE title over 16 characters") }
+        if let id = userInformation.userIdentity, id.primaryField.count + id.secondaryField.count + 6 > 65535 {
+            throw .invalid("a user identity of \(id.primaryField.count + id.secondaryField.count) bytes (64 KiB at most)")
+        }
+        let user = PDUCodec.encode(.associateRQ(AAssociateRQ(calledAETitle: "", callingAETitle: "", presentationContexts: [],
+                                                             userInformation: userInformation)))
+        guard user.count - 6 - 68 - 25 <= 65535 + 4 else { throw .invalid("user information over 64 KiB") }
+    }
+}
+
 /// A-ASSOCIATE-AC (PS3.8 §9.3.3): the acceptor's answer for each proposed presentation context.
 public struct AAssociateAC: Sendable, Equatable {
     public var protocolVersion: UInt16 = 1

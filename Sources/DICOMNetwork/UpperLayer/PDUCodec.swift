@@ -120,25 +120,19 @@ public enum PDUCodec {
                     w.lengthPrefixedUID(common.serviceClassUID)
                     var related = BigEndianWriter()
                     for uid in common.relatedGeneralSOPClassUIDs { related.lengthPrefixedUID(uid) }
-                    w.u16(UInt16(related.bytes.count))
-                    w.bytes.append(contentsOf: related.bytes)
+                    w.lengthPrefixed(related.bytes)
                 }
             }
             if request, let id = u.userIdentity {
                 w.item(0x58) { w in
                     w.u8(id.kind.rawValue)
                     w.u8(id.positiveResponseRequested ? 1 : 0)
-                    w.u16(UInt16(id.primaryField.count))
-                    w.bytes.append(contentsOf: id.primaryField)
-                    w.u16(UInt16(id.secondaryField.count))
-                    w.bytes.append(contentsOf: id.secondaryField)
+                    w.lengthPrefixed(id.primaryField)
+                    w.lengthPrefixed(id.secondaryField)
                 }
             }
             if !request, let response = u.userIdentityServerResponse {
-                w.item(0x59) { w in
-                    w.u16(UInt16(response.count))
-                    w.bytes.append(contentsOf: response)
-                }
+                w.item(0x59) { $0.lengthPrefixed(response) }
             }
             for unknown in u.unknownItems {
                 w.item(unknown.type) { $0.bytes.append(contentsOf: unknown.data) }
@@ -381,13 +375,22 @@ struct BigEndianWriter {
         bytes.append(contentsOf: b)
     }
 
-    /// An item: type, reserved byte, 16-bit length, then what `body` writes.
+    /// A field with a 16-bit length before it. Longer fields cannot be encoded: they are cut to 65,535 bytes
+    /// (`AAssociateRQ.validate()` refuses them before anything is sent).
+    mutating func lengthPrefixed(_ field: [UInt8]) {
+        let n = min(field.count, Int(UInt16.max))
+        u16(UInt16(n))
+        bytes.append(contentsOf: field[0..<n])
+    }
+
+    /// An item: type, reserved byte, 16-bit length, then what `body` writes (cut to 65,535 bytes, as above).
     mutating func item(_ type: UInt8, _ body: (inout BigEndianWriter) -> Void) {
         u8(type)
         u8(0)
         let at = bytes.count
         u16(0)
         body(&self)
+        if bytes.count - at - 2 > Int(UInt16.max) { bytes.removeLast(bytes.count - at - 2 - Int(UInt16.max)) }
         let length = bytes.count - at - 2
         bytes[at] = UInt8(length >> 8 & 0xFF)
         bytes[at + 1] = UInt8(length & 0xFF)
@@ -398,9 +401,7 @@ struct BigEndianWriter {
     }
 
     mutating func lengthPrefixedUID(_ uid: String) {
-        let b = PDUCodec.latin1Bytes(uid)
-        u16(UInt16(truncatingIfNeeded: b.count))
-        bytes.append(contentsOf: b)
+        lengthPrefixed(PDUCodec.latin1Bytes(uid))
     }
 }
 
