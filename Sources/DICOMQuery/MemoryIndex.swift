@@ -10,6 +10,8 @@ public final class MemoryIndex: Sendable {
         public let path: String
         /// The header: the data set without its pixel data.
         public let header: DataSet
+        /// The transfer syntax the instance is stored in, when known.
+        public let transferSyntaxUID: String?
         public var sopInstanceUID: String { header.string(.sopInstanceUID) ?? "" }
         public var sopClassUID: String { header.string(.sopClassUID) ?? "" }
         public var seriesInstanceUID: String { header.string(.seriesInstanceUID) ?? "" }
@@ -28,10 +30,10 @@ public final class MemoryIndex: Sendable {
     public var count: Int { instances.withLock { $0.count } }
 
     /// Adds or replaces an instance (by SOP Instance UID).
-    public func add(path: String, header: DataSet) {
+    public func add(path: String, header: DataSet, transferSyntaxUID: String? = nil) {
         var h = header
         h.remove(.pixelData)
-        let instance = Instance(path: path, header: h)
+        let instance = Instance(path: path, header: h, transferSyntaxUID: transferSyntaxUID)
         instances.withLock { $0[instance.sopInstanceUID] = instance }
     }
 

@@ -40,7 +40,8 @@ struct FolderQueryRetrieve: QueryService, RetrieveService {
             throw ServiceFailure(.identifierDoesNotMatchSOPClass, error.message)
         }
         return index.instances(matching: query).map {
-            RetrievableInstance.file(path: $0.path, sopClassUID: $0.sopClassUID, sopInstanceUID: $0.sopInstanceUID)
+            RetrievableInstance.file(path: $0.path, sopClassUID: $0.sopClassUID, sopInstanceUID: $0.sopInstanceUID,
+                                     transferSyntaxUID: $0.transferSyntaxUID)
         }
     }
 

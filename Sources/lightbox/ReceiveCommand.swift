@@ -67,10 +67,12 @@ func runReceive(_ args: ParsedArguments) throws -> Int32 {
     let index = MemoryIndex(retrieveAETitle: configuration.policy.aeTitle)
     try forEachFile(out) { path in
         guard path.hasSuffix(".dcm"), let file = try? DICOMFile.open(path, options: .headerOnly) else { return }
-        index.add(path: path, header: file.dataSet)
+        index.add(path: path, header: file.dataSet, transferSyntaxUID: file.transferSyntax.uid)
     }
     let storage = FolderStorage(folder: out, fsync: !args.has("--no-fsync")) { path, request, header in
-        if let header = header ?? (try? DICOMFile.open(path, options: .headerOnly))?.dataSet { index.add(path: path, header: header) }
+        if let header = header ?? (try? DICOMFile.open(path, options: .headerOnly))?.dataSet {
+            index.add(path: path, header: header, transferSyntaxUID: request.transferSyntax)
+        }
         if verbose { printError("stored \(request.sopInstanceUID) -> \(path)") }
     }
     let queryRetrieve = FolderQueryRetrieve(index: index, destinations: destinations,

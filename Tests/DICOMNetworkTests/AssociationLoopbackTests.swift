@@ -57,7 +57,7 @@ struct AssociationLoopbackTests {
         try a.release()
     }
 
-    @Test("C-FIND returns exactly the matches; C-CANCEL stops it with status FE00")
+    @Test("C-FIND returns exactly the matches, case-sensitively by default")
     func findAndCancel() throws {
         let scp = try LoopbackServer()
         let a = try scp.associate(contexts: [PresentationContextRQ(id: 1, abstractSyntax: ctImageStorage, transferSyntaxes: [explicitLE]),
@@ -81,10 +81,39 @@ struct AssociationLoopbackTests {
         final = try a.find(identifier, model: QueryRetrieveModel.studyRootFind) { found.append($0.string(.studyInstanceUID)!); return true }
         #expect(final.status == .success)
         #expect(found.sorted() == (1...6).map { "1.2.5.\($0)" })
-        found = []
-        final = try a.find(identifier, model: QueryRetrieveModel.studyRootFind) { found.append($0.string(.studyInstanceUID)!); return false }
+        try a.release()
+    }
+
+    /// A query service that takes its time over each match, so that a C-CANCEL surely arrives mid-way.
+    struct SlowQuery: QueryService {
+        func find(_ request: FindRequest, on association: AssociationContext, respond: (DataSet) throws -> Bool) -> ServiceResult {
+            for i in 0..<50 {
+                var match = DataSet()
+                match.set(DataElement(tag: .studyInstanceUID, vr: .UI, string: "1.2.4.\(i)"))
+                guard (try? respond(match)) == true else { return ServiceResult(.cancel) }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            return .success
+        }
+    }
+
+    @Test("C-CANCEL stops a running C-FIND with status FE00")
+    func cancel() throws {
+        let scp = try LoopbackServer(services: { _, _ in ServiceSet(query: SlowQuery()) })
+        let a = try scp.associate(contexts: [PresentationContextRQ(id: 1, abstractSyntax: QueryRetrieveModel.studyRootFind,
+                                                                   transferSyntaxes: [explicitLE])])
+        var identifier = DataSet()
+        identifier.set(DataElement(tag: queryRetrieveLevelTag, vr: .CS, string: "STUDY"))
+        var found = 0
+        let started = Date()
+        let final = try a.find(identifier, model: QueryRetrieveModel.studyRootFind) { _ in found += 1; return found < 3 }
         #expect(final.status == .cancel)
-        #expect(found.count == 1)
+        #expect(found == 3)
+        // Far sooner than the 50 matches would take.
+        #expect(Date().timeIntervalSince(started) < 0.8)
+        // The association is still usable after a cancel.
+        let again = try a.find(identifier, model: QueryRetrieveModel.studyRootFind) { _ in false }
+        #expect(again.status == .cancel)
         try a.release()
     }
 

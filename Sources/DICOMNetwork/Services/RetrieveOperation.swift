@@ -43,17 +43,26 @@ struct RetrieveOperation {
             return try fail(error.status, error.comment ?? "the identifier cannot be matched")
         }
 
-        // Load every instance first: the sub-association's contexts depend on their classes and syntaxes.
-        var files: [(RetrievableInstance, DICOMFile?)] = []
-        for instance in instances { files.append((instance, try? instance.load())) }
+        // The sub-association's contexts depend on the instances' classes and syntaxes: from the index when it
+        // knows them, else from each header. The instances themselves are loaded one at a time when sent.
+        var plan: [(sopClass: String, syntax: String)] = []
+        if isMove {
+            for instance in instances {
+                if let syntax = instance.transferSyntaxUID {
+                    plan.append((instance.sopClassUID, syntax))
+                } else if let header = try? instance.load(true) {
+                    plan.append((instance.sopClassUID, header.transferSyntax.uid))
+                }
+            }
+        }
 
-        var counts = SuboperationCounts(remaining: files.count)
+        var counts = SuboperationCounts(remaining: instances.count)
         var failedUIDs: [String] = []
         var cancelled = false
         var target: Association = association
         if let destination {
             do {
-                target = try openSubAssociation(to: destination, files: files.compactMap(\.1))
+                target = try openSubAssociation(to: destination, plan: plan)
             } catch {
                 dispatcher.log(.warning, "C-MOVE to \(destination.aeTitle) at \(destination.host):\(destination.port): \(error)")
                 return try fail(DIMSEStatus.outOfResourcesSubOperations, "cannot associate with \(destination.aeTitle): \(error)")
@@ -61,14 +70,14 @@ struct RetrieveOperation {
         }
         defer { if target !== association { try? target.release() } }
 
-        for (instance, file) in files {
+        for instance in instances {
             if try dispatcher.cancelRequested(for: command.messageID) {
                 cancelled = true
                 break
             }
             counts.remaining -= 1
             var status = DIMSEStatus.processingFailure
-            if let file {
+            if let file = try? instance.load(false) {
                 do {
                     status = try isMove
                         ? target.store(file, priority: command.priority, moveOriginator: (association.callingAETitle, command.messageID ?? 0)).status ?? .processingFailure
@@ -123,14 +132,13 @@ struct RetrieveOperation {
 
     /// Proposes, for each SOP class to send, the syntaxes the files are in, then explicit and implicit VR little
     /// endian so that anything native can be converted.
-    func openSubAssociation(to node: DICOMNode, files: [DICOMFile]) throws -> Association {
+    func openSubAssociation(to node: DICOMNode, plan: [(sopClass: String, syntax: String)]) throws -> Association {
         var proposals: [(String, [String])] = []
         var seen = Set<String>()
-        for file in files {
-            guard let sopClass = file.dataSet.string(.sopClassUID) else { continue }
-            let key = sopClass + "|" + file.transferSyntax.uid
+        for (sopClass, syntax) in plan {
+            let key = sopClass + "|" + syntax
             guard seen.insert(key).inserted else { continue }
-            proposals.append((sopClass, [file.transferSyntax.uid]))
+            proposals.append((sopClass, [syntax]))
             if seen.insert(sopClass + "|native").inserted {
                 proposals.append((sopClass, [TransferSyntax.explicitVRLittleEndian.uid, TransferSyntax.implicitVRLittleEndian.uid]))
             }

@@ -95,18 +95,25 @@ public struct RetrieveRequest: Sendable {
 public struct RetrievableInstance: Sendable {
     public var sopClassUID: String
     public var sopInstanceUID: String
-    /// Loads the instance when its turn comes (so a large retrieve does not hold every file at once).
-    public var load: @Sendable () throws -> DICOMFile
+    /// The transfer syntax it is stored in, when the index knows it (else the header is read to find out).
+    public var transferSyntaxUID: String?
+    /// Loads the instance when its turn comes, so that a retrieve holds one instance at a time. With
+    /// `headerOnly`, the pixel data may be left out.
+    public var load: @Sendable (_ headerOnly: Bool) throws -> DICOMFile
 
-    public init(sopClassUID: String, sopInstanceUID: String, load: @escaping @Sendable () throws -> DICOMFile) {
+    public init(sopClassUID: String, sopInstanceUID: String, transferSyntaxUID: String? = nil,
+                load: @escaping @Sendable (_ headerOnly: Bool) throws -> DICOMFile) {
         self.sopClassUID = sopClassUID
         self.sopInstanceUID = sopInstanceUID
+        self.transferSyntaxUID = transferSyntaxUID
         self.load = load
     }
 
     /// An instance stored as a Part 10 file.
-    public static func file(path: String, sopClassUID: String, sopInstanceUID: String) -> RetrievableInstance {
-        RetrievableInstance(sopClassUID: sopClassUID, sopInstanceUID: sopInstanceUID) { try DICOMFile.open(path) }
+    public static func file(path: String, sopClassUID: String, sopInstanceUID: String, transferSyntaxUID: String? = nil) -> RetrievableInstance {
+        RetrievableInstance(sopClassUID: sopClassUID, sopInstanceUID: sopInstanceUID, transferSyntaxUID: transferSyntaxUID) { headerOnly in
+            try DICOMFile.open(path, options: headerOnly ? .headerOnly : .standard)
+        }
     }
 }
 
