@@ -23,6 +23,9 @@ let receiveCommand = Command(
         .init(name: "--case-insensitive-names", short: nil, value: nil, help: "Match person names regardless of case."),
         .init(name: "--max-associations", short: nil, value: "N", help: "Associations at once (default 32)."),
         .init(name: "--max-pdu", short: "-pdu", value: "BYTES", help: "Largest PDU we receive (default 262144)."),
+        .init(name: "--artim", short: nil, value: "SECONDS", help: "Wait for the A-ASSOCIATE-RQ and for the close (default 30)."),
+        .init(name: "--idle-timeout", short: nil, value: "SECONDS", help: "Close associations idle this long (default 300)."),
+        .init(name: "--pdu-timeout", short: nil, value: "SECONDS", help: "Time to receive a PDU once begun (default 60)."),
         .init(name: "--verbose", short: "-v", value: nil, help: "Log every association and instance."),
     ] + NetworkOptions.tls + [
         .init(name: "--tls-require-client-cert", short: nil, value: nil, help: "Refuse TLS clients without a certificate the CA signed."),
@@ -57,6 +60,14 @@ func runReceive(_ args: ParsedArguments) throws -> Int32 {
         guard let v = Int(n), v >= 1, v <= 1000 else { throw UsageError(description: "--max-associations needs 1 to 1000") }
         configuration.maximumAssociations = v
     }
+    func seconds(_ name: String) throws -> Double? {
+        guard let text = args.value(name) else { return nil }
+        guard let v = Double(text), v > 0, v <= 86400 else { throw UsageError(description: "\(name) needs seconds") }
+        return v
+    }
+    if let v = try seconds("--artim") { configuration.timeouts.artim = v }
+    if let v = try seconds("--idle-timeout") { configuration.timeouts.idle = v }
+    if let v = try seconds("--pdu-timeout") { configuration.timeouts.pdu = v }
     configuration.wrapConnection = try TLSOptions.serverWrapper(args)
     let log = NetworkOptions.logger(verbose: verbose)
     var destinations: [DICOMNode] = []
