@@ -4,7 +4,7 @@ SWIFT ?= swift
 VENV := .venv
 PY := $(VENV)/bin/python
 # Debian packages the build, the tests and the benchmarks use.
-APT_PACKAGES := pkg-config zlib1g-dev dcmtk dicom3tools python3 python3-venv time
+APT_PACKAGES := pkg-config zlib1g-dev libssl-dev openssl dcmtk dicom3tools python3 python3-venv time orthanc orthanc-dicomweb iproute2 util-linux
 FUZZ_SECONDS ?= 60
 
 .PHONY: run test build deps venv swift-test reference-test fuzz bench generate clean
@@ -49,6 +49,7 @@ fuzz:
 
 bench: deps venv build
 	$(PY) bench/parse.py
+	$(PY) bench/store.py
 
 # Regenerates the data dictionary, UID registry and character set tables from their sources.
 generate: venv
