@@ -16,7 +16,7 @@ run: deps build
 	.build/release/lightbox dump lightbox-data/demo/LB0001/20260302-ct-current/1/150.dcm
 	.build/release/lightbox dump --json --bulk-threshold 1024 lightbox-data/demo/LB0002/20260211-cr/1/1.dcm
 
-test: deps venv build swift-test reference-test fuzz
+test: deps venv build swift-test reference-test interop-test fuzz
 
 build:
 	$(SWIFT) build -c release --product lightbox
@@ -42,6 +42,10 @@ swift-test:
 # Checks against the references (pydicom, DCMTK) through the real command line.
 reference-test: venv build
 	LIGHTBOX=.build/release/lightbox $(PY) -m pytest -q Tests/Reference
+
+# Against real peers: DCMTK's and pynetdicom's SCUs and SCPs, TLS, hostile peers.
+interop-test: venv build
+	LIGHTBOX=.build/release/lightbox $(PY) -m pytest -q Tests/Interop
 
 # libFuzzer over the reader, seeded from the corpus, for a bounded time.
 fuzz:

@@ -95,10 +95,22 @@ public final class TLSContext: @unchecked Sendable {
                 SSL_set1_host(ssl, hostname)
             }
         }
-        // The socket is blocking: a receive timeout bounds a handshake with a peer that goes silent.
-        setReceiveTimeout(tcp.fd, seconds: handshakeTimeout)
-        let rc = isServer ? SSL_accept(ssl) : SSL_connect(ssl)
-        setReceiveTimeout(tcp.fd, seconds: 0)
+        // The handshake runs on a non-blocking socket against a deadline: a peer that sends its hello one byte a
+        // second cannot hold the connection (a receive timeout would restart with each byte).
+        let flags = fcntl(tcp.fd, F_GETFL)
+        _ = fcntl(tcp.fd, F_SETFL, flags | O_NONBLOCK)
+        let deadline = monotonicNow() + handshakeTimeout
+        var rc: Int32 = 0
+        while true {
+            rc = isServer ? SSL_accept(ssl) : SSL_connect(ssl)
+            if rc == 1 { break }
+            let error = SSL_get_error(ssl, rc)
+            let left = deadline - monotonicNow()
+            guard left > 0, error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE,
+                  (try? waitFor(tcp.fd, events: Int16(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT), timeout: left)) == true
+            else { break }
+        }
+        _ = fcntl(tcp.fd, F_SETFL, flags)
         guard rc == 1 else {
             let verify = SSL_get_verify_result(ssl)
             SSL_free(ssl)
@@ -111,10 +123,6 @@ public final class TLSContext: @unchecked Sendable {
         return TLSConnection(ssl: ssl, tcp: tcp)
     }
 
-    func setReceiveTimeout(_ fd: Int32, seconds: Double) {
-        var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    }
 }
 
 /// A TLS-secured connection: the same blocking read/write with timeouts as TCPConnection, through OpenSSL.

@@ -139,28 +139,31 @@ let getCommand = Command(
     details: "Exit status: 0 when every sub-operation completed, 1 otherwise.",
     run: runGet)
 
-/// Storage classes proposed by `get` when none is named: the ones modalities and archives send most.
+/// Storage classes proposed by `get` when none is named: the ones modalities and archives send most, most common
+/// first (as many as fit in the contexts a negotiation allows; name others with --sop-class).
 let commonStorageClasses: [String] = [
-    "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.2.1", "1.2.840.10008.5.1.4.1.1.4", "1.2.840.10008.5.1.4.1.1.4.1",
-    "1.2.840.10008.5.1.4.1.1.1", "1.2.840.10008.5.1.4.1.1.1.1", "1.2.840.10008.5.1.4.1.1.1.1.1", "1.2.840.10008.5.1.4.1.1.1.2",
-    "1.2.840.10008.5.1.4.1.1.1.2.1", "1.2.840.10008.5.1.4.1.1.6.1", "1.2.840.10008.5.1.4.1.1.3.1", "1.2.840.10008.5.1.4.1.1.7",
-    "1.2.840.10008.5.1.4.1.1.7.1", "1.2.840.10008.5.1.4.1.1.7.2", "1.2.840.10008.5.1.4.1.1.7.3", "1.2.840.10008.5.1.4.1.1.7.4",
-    "1.2.840.10008.5.1.4.1.1.12.1", "1.2.840.10008.5.1.4.1.1.12.2", "1.2.840.10008.5.1.4.1.1.20", "1.2.840.10008.5.1.4.1.1.128",
-    "1.2.840.10008.5.1.4.1.1.130", "1.2.840.10008.5.1.4.1.1.13.1.3", "1.2.840.10008.5.1.4.1.1.66", "1.2.840.10008.5.1.4.1.1.66.4",
-    "1.2.840.10008.5.1.4.1.1.88.11", "1.2.840.10008.5.1.4.1.1.88.22", "1.2.840.10008.5.1.4.1.1.88.33",
-    "1.2.840.10008.5.1.4.1.1.88.59", "1.2.840.10008.5.1.4.1.1.88.67", "1.2.840.10008.5.1.4.1.1.104.1",
-    "1.2.840.10008.5.1.4.1.1.11.1", "1.2.840.10008.5.1.4.1.1.481.1", "1.2.840.10008.5.1.4.1.1.481.2",
-    "1.2.840.10008.5.1.4.1.1.481.3", "1.2.840.10008.5.1.4.1.1.481.5", "1.2.840.10008.5.1.4.1.1.30",
-    "1.2.840.10008.5.1.4.1.1.77.1.6", "1.2.840.10008.5.1.4.1.1.9.1.1", "1.2.840.10008.5.1.4.1.1.2.2",
-    "1.2.840.10008.5.1.4.1.1.4.4",
+    "1.2.840.10008.5.1.4.1.1.2",       // CT
+    "1.2.840.10008.5.1.4.1.1.4",       // MR
+    "1.2.840.10008.5.1.4.1.1.1",       // CR
+    "1.2.840.10008.5.1.4.1.1.1.1",     // DX for presentation
+    "1.2.840.10008.5.1.4.1.1.1.2",     // MG for presentation
+    "1.2.840.10008.5.1.4.1.1.6.1",     // US
+    "1.2.840.10008.5.1.4.1.1.3.1",     // US multi-frame
+    "1.2.840.10008.5.1.4.1.1.7",       // Secondary capture
+    "1.2.840.10008.5.1.4.1.1.12.1",    // XA
+    "1.2.840.10008.5.1.4.1.1.20",      // NM
+    "1.2.840.10008.5.1.4.1.1.128",     // PET
+    "1.2.840.10008.5.1.4.1.1.2.1",     // Enhanced CT
+    "1.2.840.10008.5.1.4.1.1.4.1",     // Enhanced MR
+    "1.2.840.10008.5.1.4.1.1.12.2",    // RF
+    "1.2.840.10008.5.1.4.1.1.88.33",   // Comprehensive SR
 ]
 
-/// The encapsulated syntaxes `get` and the archive accept alongside the native ones, so that compressed
-/// instances arrive as stored.
+/// The encapsulated syntaxes `get` proposes alongside the native ones, so that compressed instances arrive as
+/// stored: the common ones, each in a context of its own.
 let compressedSyntaxes: [String] = [
-    "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51",
-    "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91",
-    "1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203", "1.2.840.10008.1.2.5",
+    "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.80",
+    "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.5",
 ]
 
 func runGet(_ args: ParsedArguments) throws -> Int32 {
@@ -171,13 +174,14 @@ func runGet(_ args: ParsedArguments) throws -> Int32 {
     let out = args.value("--out") ?? "."
     try makeDirectories(out)
     let classes = args.all("--sop-class").isEmpty ? commonStorageClasses : args.all("--sop-class")
-    // One native context and one compressed context per class, within the 128 a negotiation allows.
+    // Per class, a native context and one context per compressed syntax (the SCP picks one syntax per context, so
+    // a list in one context would get one of them only), as many classes as fit in the 128 contexts allowed.
     var contexts = [PresentationContextRQ(id: 1, abstractSyntax: model, transferSyntaxes: nativeSyntaxes)]
-    for sopClass in classes where contexts.count < 127 {
+    let perClass = 1 + compressedSyntaxes.count
+    for sopClass in classes where contexts.count + perClass <= 128 {
         contexts.append(PresentationContextRQ(id: UInt8(2 * contexts.count + 1), abstractSyntax: sopClass, transferSyntaxes: nativeSyntaxes))
-        if contexts.count < 127 {
-            contexts.append(PresentationContextRQ(id: UInt8(2 * contexts.count + 1), abstractSyntax: sopClass,
-                                                  transferSyntaxes: compressedSyntaxes))
+        for syntax in compressedSyntaxes {
+            contexts.append(PresentationContextRQ(id: UInt8(2 * contexts.count + 1), abstractSyntax: sopClass, transferSyntaxes: [syntax]))
         }
     }
     let roles = classes.map { RoleSelection(sopClassUID: $0, scuRole: false, scpRole: true) }

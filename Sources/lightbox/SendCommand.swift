@@ -97,26 +97,26 @@ func format1(_ v: Double) -> String {
     return "\(tenths / 10).\(abs(tenths % 10))"
 }
 
-/// Sends a share of the files, opening as many associations as their presentation contexts need (128 at most each).
+/// Sends a share of the files, opening as many associations as their presentation contexts need (128 at most
+/// each). When an association fails, the file being sent fails and the rest go on a new association.
 func sendBatch(_ items: [SendItem], args: ParsedArguments, host: String, port: Int, report: Locked<SendReport>) {
-    var remaining = items[...]
-    while !remaining.isEmpty {
+    var queue = items[...]
+    while !queue.isEmpty {
         // Take files until the contexts they need would pass 128.
         var contexts: [PresentationContextRQ] = []
-        var keys: [String: Bool] = [:]
+        var keys: Set<String> = []
         var batch: [SendItem] = []
-        while let item = remaining.first {
+        for item in queue {
             var needed: [(String, [String])] = []
-            if keys[item.sopClass + "|" + item.transferSyntax] == nil { needed.append((item.sopClass, [item.transferSyntax])) }
-            if keys[item.sopClass + "|native"] == nil { needed.append((item.sopClass, nativeSyntaxes)) }
+            if !keys.contains(item.sopClass + "|" + item.transferSyntax) { needed.append((item.sopClass, [item.transferSyntax])) }
+            if !keys.contains(item.sopClass + "|native") { needed.append((item.sopClass, nativeSyntaxes)) }
             if contexts.count + needed.count > 128 { break }
             for (sopClass, syntaxes) in needed {
                 contexts.append(PresentationContextRQ(id: UInt8(2 * contexts.count + 1), abstractSyntax: sopClass, transferSyntaxes: syntaxes))
             }
-            keys[item.sopClass + "|" + item.transferSyntax] = true
-            keys[item.sopClass + "|native"] = true
+            keys.insert(item.sopClass + "|" + item.transferSyntax)
+            keys.insert(item.sopClass + "|native")
             batch.append(item)
-            remaining = remaining.dropFirst()
         }
         let association: Association
         do {
@@ -125,10 +125,14 @@ func sendBatch(_ items: [SendItem], args: ParsedArguments, host: String, port: I
             let message = "\(error)"
             report.withLock { $0.failed += batch.count }
             reportLines(batch.map { "FAILED \($0.path): \(message)" })
+            queue = queue.dropFirst(batch.count)
             continue
         }
         var lines: [String] = []
+        var done = 0
+        var alive = true
         for item in batch {
+            done += 1
             do {
                 let file = try DICOMFile.open(item.path)
                 let response = try association.store(file)
@@ -147,12 +151,8 @@ func sendBatch(_ items: [SendItem], args: ParsedArguments, host: String, port: I
             } catch let e as AssociationError {
                 report.withLock { $0.failed += 1 }
                 lines.append("FAILED \(item.path): \(e)")
-                // The association is gone: the rest of this batch fails too.
-                let rest = batch.drop(while: { $0.path != item.path }).dropFirst()
-                report.withLock { $0.failed += rest.count }
-                lines += rest.map { "FAILED \($0.path): \(e)" }
-                reportLines(lines)
-                return sendBatch(Array(remaining), args: args, host: host, port: port, report: report)
+                alive = false
+                break
             } catch {
                 report.withLock { $0.failed += 1 }
                 lines.append("FAILED \(item.path): \(error)")
@@ -163,8 +163,11 @@ func sendBatch(_ items: [SendItem], args: ParsedArguments, host: String, port: I
             }
         }
         reportLines(lines)
-        do { try association.release() } catch {
-            if args.has("--verbose") { printError("release: \(error)") }
+        queue = queue.dropFirst(done)
+        if alive {
+            do { try association.release() } catch {
+                if args.has("--verbose") { printError("release: \(error)") }
+            }
         }
     }
 }

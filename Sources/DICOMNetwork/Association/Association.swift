@@ -160,7 +160,8 @@ public final class Association: @unchecked Sendable {
     /// The data PDV size: the peer's limit less the PDV header (4-byte length, context ID, control header).
     var fragmentSize: Int {
         let limit = peerMaximumLength == 0 ? 1 << 20 : peerMaximumLength
-        return max(limit - 6, 1)
+        // Fragments of even length: DCMTK refuses odd ones, and a peer may announce an odd maximum.
+        return max((limit - 6) & ~1, 2)
     }
 
     /// Sends a command and, when given, its data set in the context's transfer syntax, fragmented to the peer's
@@ -296,10 +297,12 @@ public final class Association: @unchecked Sendable {
         }
     }
 
-    func readPDU(timeout: Double?) throws(AssociationError) -> PDU {
+    /// The next PDU: `timeout` bounds the wait for its first byte, `pduTimeout` (default: the association's) the
+    /// rest of it.
+    func readPDU(timeout: Double?, pduTimeout: Double? = nil) throws(AssociationError) -> PDU {
         do {
             return try reader.next(maximumLength: localMaximumLength == 0 ? 1 << 24 : localMaximumLength,
-                                   idleTimeout: timeout, pduTimeout: timeouts.pdu)
+                                   idleTimeout: timeout, pduTimeout: pduTimeout ?? timeouts.pdu)
         } catch {
             switch error {
             case .network(let e):
@@ -358,13 +361,18 @@ public final class Association: @unchecked Sendable {
         waitForPeerClose()
     }
 
-    /// Sta13: the peer closes the connection; ARTIM bounds the wait, whatever it sends meanwhile is ignored (AA-6).
+    /// Sta13: the peer closes the connection within ARTIM. An A-ABORT closes at once (AA-2); other PDUs are
+    /// ignored (AA-6), and anything unreadable ends the wait.
     func waitForPeerClose() {
-        var scratch = [UInt8](repeating: 0, count: 512)
         let deadline = monotonicNow() + timeouts.artim
-        while monotonicNow() < deadline {
-            let n = (try? scratch.withUnsafeMutableBytes { try connection.read(into: $0, timeout: max(0, deadline - monotonicNow())) }) ?? 0
-            if n == 0 { break }
+        while true {
+            let left = deadline - monotonicNow()
+            guard left > 0 else { break }
+            guard let pdu = try? reader.next(maximumLength: 1 << 20, idleTimeout: left, pduTimeout: left) else { break }
+            if case .abort = pdu {
+                _ = machine.handle(.abortReceived)
+                break
+            }
         }
         close()
     }

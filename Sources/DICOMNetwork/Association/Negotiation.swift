@@ -240,7 +240,8 @@ extension Association {
         _ = association.machine.handle(.transportConnectIndication)  // AE-5: ARTIM starts
         let pdu: PDU
         do {
-            pdu = try association.readPDU(timeout: timeouts.artim)
+            // ARTIM bounds the whole A-ASSOCIATE-RQ, not only its first byte.
+            pdu = try association.readPDU(timeout: timeouts.artim, pduTimeout: timeouts.artim)
         } catch {
             onReject(nil, "\(error)")
             association.close()

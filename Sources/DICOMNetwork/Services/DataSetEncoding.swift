@@ -9,9 +9,18 @@ public enum WireEncoding {
         writer.groupLengths = .remove
         let plain = try writer.encode(dataSet)
         if syntax.isDeflated {
-            return Bytes(try plain.withUnsafeBytes { try ZlibDeflate().deflate($0) })
+            return evenLength(Bytes(try plain.withUnsafeBytes { try ZlibDeflate().deflate($0) }))
         }
         return Bytes(plain)
+    }
+
+    /// A deflated data set of odd length gets a trailing NUL (PS3.5 §A.5): fragments on the wire are of even length.
+    static func evenLength(_ bytes: Bytes) -> Bytes {
+        guard bytes.count & 1 == 1 else { return bytes }
+        return Bytes(count: bytes.count + 1) { out in
+            bytes.withUnsafeBytes { out.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+            out[bytes.count] = 0
+        }
     }
 
     public static func decode(_ bytes: Bytes, syntax uid: String) throws -> DataSet {
@@ -22,7 +31,7 @@ public enum WireEncoding {
     /// as stored), re-encoded between the native syntaxes otherwise. Compressed pixel data cannot change syntax
     /// here: that needs the codecs.
     public static func dataSet(of file: DICOMFile, in uid: String) throws -> Bytes {
-        if file.transferSyntax.uid == uid, let encoded = file.encodedDataSet { return encoded }
+        if file.transferSyntax.uid == uid, let encoded = file.encodedDataSet { return evenLength(encoded) }
         let target = TransferSyntax.resolving(uid: uid)
         if file.dataSet[.pixelData] != nil && (file.transferSyntax.isEncapsulated || target.isEncapsulated)
             && file.transferSyntax.uid != uid {
