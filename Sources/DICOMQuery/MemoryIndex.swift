@@ -33,6 +33,8 @@ public final class MemoryIndex: Sendable {
     public func add(path: String, header: DataSet, transferSyntaxUID: String? = nil) {
         var h = header
         h.remove(.pixelData)
+        // Held for as long as the index lives: in memory of its own, not the file's or the network buffer's.
+        h = h.compacted()
         let instance = Instance(path: path, header: h, transferSyntaxUID: transferSyntaxUID)
         instances.withLock { $0[instance.sopInstanceUID] = instance }
     }

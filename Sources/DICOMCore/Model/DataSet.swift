@@ -88,6 +88,19 @@ public struct DataSet: Sendable, Hashable, RandomAccessCollection {
         elements.append(element)
     }
 
+    /// The same data set in memory of its own, one buffer for all its values: elements read from a file point
+    /// into the file's buffer (or mapping) and keep all of it alive; a compacted copy keeps only what it holds.
+    /// For data sets kept long (an index's headers).
+    public func compacted() -> DataSet {
+        var writer = DataSetWriter(explicitVR: true)
+        writer.groupLengths = .keep
+        guard let encoded = try? writer.encode(self),
+              var copy = try? DICOMFile.parseDataSet(ByteRegion.copying(encoded).bytes, transferSyntax: .explicitVRLittleEndian)
+        else { return self }
+        copy.inheritedCharacterSet = inheritedCharacterSet
+        return copy
+    }
+
     // MARK: Character set
 
     /// The character set for this data set's text values: its own (0008,0005), or the inherited one, or the
