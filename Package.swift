@@ -15,6 +15,7 @@ let package = Package(
         // Leaves: system libraries from Debian.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // Swift wrappers of the leaves.
         .target(name: "Zlib", dependencies: ["CZlib"]),
@@ -23,8 +24,10 @@ let package = Package(
         .target(name: "CLinux"),
         // Sockets, connections, threads and file syncing: no DICOM in them.
         .target(name: "Transport", dependencies: ["CLinux"]),
-        // TLS connections over OpenSSL (PS3.15 B.12 profile for DICOM; HTTPS later uses CivetWeb's own).
-        .target(name: "TLS", dependencies: ["COpenSSL", "Transport"]),
+        // OpenSSL: TLS connections (PS3.15 B.12 profile for DICOM) and digests (SHA-256 of stored files).
+        .target(name: "Crypto", dependencies: ["COpenSSL", "Transport"]),
+        // SQLite: the embedded index.
+        .target(name: "SQLite", dependencies: ["CSQLite"]),
 
         // DICOM core (PS3.5, PS3.6, PS3.10): no dependencies at all.
         .target(name: "DICOMCore"),
@@ -41,13 +44,13 @@ let package = Package(
         .target(name: "DemoData", dependencies: ["DICOM"]),
 
         // The one executable.
-        .executableTarget(name: "lightbox", dependencies: ["DICOM", "DICOMNetwork", "DICOMQuery", "TLS", "DemoData"]),
+        .executableTarget(name: "lightbox", dependencies: ["DICOM", "DICOMNetwork", "DICOMQuery", "Crypto", "DemoData"]),
 
         .testTarget(name: "ZlibTests", dependencies: ["Zlib"]),
         .testTarget(name: "DICOMCoreTests", dependencies: ["DICOMCore"]),
         .testTarget(name: "DICOMTests", dependencies: ["DICOM"]),
         .testTarget(name: "DICOMQueryTests", dependencies: ["DICOMQuery"]),
-        .testTarget(name: "TLSTests", dependencies: ["TLS"]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "DICOMNetworkTests", dependencies: ["DICOMNetwork", "DICOMQuery"]),
         .testTarget(name: "LightboxCLITests", dependencies: ["DICOM"]),
     ]

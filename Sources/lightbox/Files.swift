@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import DICOM
+import Transport
 
 /// Writes a whole file (not durably: the archive's storage does that; this is for command-line output).
 func writeFile(_ path: String, _ bytes: [UInt8]) throws {
@@ -25,20 +26,6 @@ func makeDirectories(parentOf path: String) throws {
     try makeDirectories(String(path[..<slash]))
 }
 
-func makeDirectories(_ dir: String) throws {
-    if dir.isEmpty { return }
-    var st = stat()
-    if stat(dir, &st) == 0 {
-        guard st.st_mode & S_IFMT == S_IFDIR else {
-            throw DICOMFileError.cannotWrite(path: dir, reason: "exists and is not a folder")
-        }
-        return
-    }
-    if let slash = dir.lastIndex(of: "/"), slash != dir.startIndex { try makeDirectories(String(dir[..<slash])) }
-    if mkdir(dir, 0o755) != 0 && errno != EEXIST {
-        throw DICOMFileError.cannotWrite(path: dir, reason: String(cString: strerror(errno)))
-    }
-}
 
 func fileSize(_ path: String) -> Int {
     var st = stat()

@@ -1,6 +1,6 @@
 import DICOM
 import DICOMNetwork
-import TLS
+import Crypto
 
 /// DICOM TLS for the network commands (PS3.15 B.12: TLS 1.2 or later).
 enum TLSOptions {
