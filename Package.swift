@@ -37,14 +37,22 @@ let package = Package(
         // Query matching (PS3.4 C.2.2.2) over data sets, and an index of instances in memory.
         .target(name: "DICOMQuery", dependencies: ["DICOMCore"]),
 
+        // The archive: stored files (StorageArea) and the index of what they hold (ArchiveIndex, SQLite), ingest,
+        // import, verify and reindex. Knows nothing of the network.
+        .target(name: "Archive", dependencies: ["DICOM", "DICOMQuery", "SQLite", "Crypto", "Transport"],
+                resources: [.embedInCode("SQL/migration-001.sql")]),
+
         // DICOM networking (PS3.7, PS3.8): Upper Layer, DIMSE, associations as SCU and SCP.
         .target(name: "DICOMNetwork", dependencies: ["DICOM", "Transport"]),
+
+        // `lightbox serve`: settings, the JSON log, the archive as DICOM services, demo studies on first start.
+        .target(name: "Server", dependencies: ["Archive", "DICOMNetwork", "DICOMQuery", "Crypto", "DemoData"]),
 
         // Demo studies generated from a head phantom, for `make run` and the benchmarks.
         .target(name: "DemoData", dependencies: ["DICOM"]),
 
         // The one executable.
-        .executableTarget(name: "lightbox", dependencies: ["DICOM", "DICOMNetwork", "DICOMQuery", "Crypto", "DemoData"]),
+        .executableTarget(name: "lightbox", dependencies: ["DICOM", "DICOMNetwork", "DICOMQuery", "Crypto", "DemoData", "Archive", "Server"]),
 
         .testTarget(name: "ZlibTests", dependencies: ["Zlib"]),
         .testTarget(name: "DICOMCoreTests", dependencies: ["DICOMCore"]),
@@ -52,6 +60,8 @@ let package = Package(
         .testTarget(name: "DICOMQueryTests", dependencies: ["DICOMQuery"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "DICOMNetworkTests", dependencies: ["DICOMNetwork", "DICOMQuery"]),
+        .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Archive", "DICOMNetwork"]),
         .testTarget(name: "LightboxCLITests", dependencies: ["DICOM"]),
     ]
 )

@@ -11,3 +11,4 @@ int clinux_start_writeback(int fd, long long offset, long long length) {
     return 0;
 #endif
 }
+

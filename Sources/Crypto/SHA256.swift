@@ -2,7 +2,7 @@ import COpenSSL
 
 /// SHA-256 through OpenSSL (which uses the CPU's SHA instructions where it has them): the checksum recorded for
 /// every stored file.
-public struct SHA256: ~Copyable {
+public final class SHA256 {
     private let context: OpaquePointer
 
     public init() {
@@ -12,21 +12,22 @@ public struct SHA256: ~Copyable {
 
     deinit { EVP_MD_CTX_free(context) }
 
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    public func update(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         EVP_DigestUpdate(context, base, bytes.count)
     }
 
-    /// The digest as 64 lower-case hex digits.
-    public consuming func finalize() -> String {
+    /// The digest as 64 lower-case hex digits; the hash starts over afterwards.
+    public func finalize() -> String {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         EVP_DigestFinal_ex(context, &digest, &length)
+        EVP_DigestInit_ex(context, EVP_sha256(), nil)
         return SHA256.hex(digest)
     }
 
     public static func hash(_ bytes: UnsafeRawBufferPointer) -> String {
-        var h = SHA256()
+        let h = SHA256()
         h.update(bytes)
         return h.finalize()
     }

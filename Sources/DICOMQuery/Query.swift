@@ -61,6 +61,18 @@ public struct Query: Sendable {
 
     let keys: [Key]
 
+    /// A matching key with a plain value (not a sequence): what an index can turn into its own lookups as a first
+    /// filter, before `matches` decides.
+    public struct Condition: Sendable {
+        public let tag: Tag
+        public let vr: VR
+        public let matching: Matching
+    }
+
+    public var conditions: [Condition] {
+        keys.compactMap { $0.items == nil ? Condition(tag: $0.tag, vr: $0.vr, matching: $0.matching) : nil }
+    }
+
     public init(identifier: DataSet, model: InformationModel, options: MatchingOptions = MatchingOptions()) throws(QueryError) {
         guard let levelText = identifier.string(queryRetrieveLevelTag), let level = QueryLevel(rawValue: levelText) else {
             throw QueryError(message: "Query/Retrieve Level (0008,0052) is missing or not one of PATIENT, STUDY, SERIES, IMAGE")

@@ -9,6 +9,8 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible, Equatable {
     public var isBusy: Bool { code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED }
     /// The disk is full (SQLITE_FULL) or an I/O error happened.
     public var isStorageFailure: Bool { code & 0xFF == SQLITE_FULL || code & 0xFF == SQLITE_IOERR }
+    /// The disk is full.
+    public var isFull: Bool { code & 0xFF == SQLITE_FULL }
 }
 
 /// A SQLite connection (one thread at a time). Statements are prepared once and kept, as the index runs the
@@ -67,18 +69,51 @@ public final class SQLiteDatabase: @unchecked Sendable {
         return s
     }
 
+    /// Resets every cached statement. A statement left on a row keeps its read transaction open, and with it
+    /// the connection's view of the database: call this when a unit of work is done.
+    public func resetStatements() {
+        for s in cache.values { sqlite3_reset(s.stmt) }
+    }
+
+    /// A statement prepared for one use (not cached): for SQL whose text varies.
+    public func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, 0, &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else { throw error(rc) }
+        return SQLiteStatement(stmt, database: self)
+    }
+
     /// Runs `body` in a transaction (BEGIN IMMEDIATE: the write lock is taken at once, so two writers do not
     /// deadlock upgrading), committed when it returns, rolled back when it throws.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")
         do {
             let result = try body()
+            resetStatements()
             try execute("COMMIT")
             return result
         } catch {
+            resetStatements()
             try? execute("ROLLBACK")
             throw error
         }
+    }
+
+    /// The schema version the database records (PRAGMA user_version), for migrations.
+    public var userVersion: Int {
+        get throws(SQLiteError) {
+            let s = try statement("PRAGMA user_version")
+            return try s.step() ? Int(s.int(0)) : 0
+        }
+    }
+
+    /// The first column of the first row of a query (nil when there is no row or it is NULL).
+    public func scalar(_ sql: String, _ values: [SQLiteValue?] = []) throws(SQLiteError) -> SQLiteValue? {
+        let s = try statement(sql)
+        defer { s.reset() }
+        try s.bind(values)
+        guard try s.step() else { return nil }
+        return s.value(0)
     }
 
     public var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(handle) }
@@ -135,6 +170,16 @@ public final class SQLiteStatement {
     /// Runs a statement that returns no rows.
     public func run() throws(SQLiteError) {
         while try step() {}
+    }
+
+    public func value(_ column: Int32) -> SQLiteValue? {
+        switch sqlite3_column_type(stmt, column) {
+        case SQLITE_INTEGER: return .integer(int(column))
+        case SQLITE_FLOAT: return .real(double(column))
+        case SQLITE_TEXT: return text(column).map { .text($0) }
+        case SQLITE_BLOB: return .blob(blob(column) ?? [])
+        default: return nil
+        }
     }
 
     public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(stmt, column) == SQLITE_NULL }

@@ -42,6 +42,9 @@ let findCommand = Command(
     options: NetworkOptions.client + QueryRetrieveOptions.options + [
         .init(name: "--json", short: "-j", value: nil, help: "Print the matches as DICOM JSON, one per line."),
         .init(name: "--cancel-after", short: nil, value: "N", help: "Send C-CANCEL after N matches."),
+        .init(name: "--repeat", short: nil, value: "N",
+              help: "Send the query N times on one association and print its latency (matches printed once)."),
+        .init(name: "--quiet", short: "-q", value: nil, help: "Do not print the matches."),
     ],
     details: "Exit status: 0 when the query ended with success (or was cancelled as asked), 1 otherwise.",
     run: runFind)
@@ -52,22 +55,45 @@ func runFind(_ args: ParsedArguments) throws -> Int32 {
     let identifier = try QueryRetrieveOptions.identifier(args)
     let model = QueryRetrieveOptions.models(args).find
     let cancelAfter = args.value("--cancel-after").flatMap(Int.init)
+    var repeats = 1
+    if let r = args.value("--repeat") {
+        guard let v = Int(r), (1...100_000).contains(v) else { throw UsageError(description: "--repeat needs 1 to 100000") }
+        repeats = v
+    }
+    let quiet = args.has("--quiet")
     var count = 0
     do {
         let association = try NetworkOptions.associate(args, host: host, port: port, contexts: [
             PresentationContextRQ(id: 1, abstractSyntax: model, transferSyntaxes: nativeSyntaxes),
         ])
-        let final = try association.find(identifier, model: model) { match in
-            count += 1
-            if args.has("--json") {
-                Output.line(DICOMJSON.encode(match))
-            } else {
-                Output.line("# match \(count)")
-                DataSetDump().write(match, depth: 0, to: &Output.buffer)
+        var final = DIMSECommand(.cFindRSP, hasDataSet: false)
+        var latencies: [Double] = []
+        for round in 0..<repeats {
+            count = 0
+            let start = monotonicNow()
+            final = try association.find(identifier, model: model) { match in
+                count += 1
+                if quiet || round > 0 {
+                } else if args.has("--json") {
+                    Output.line(DICOMJSON.encode(match))
+                } else {
+                    Output.line("# match \(count)")
+                    DataSetDump().write(match, depth: 0, to: &Output.buffer)
+                }
+                return cancelAfter.map { count < $0 } ?? true
             }
-            return cancelAfter.map { count < $0 } ?? true
+            latencies.append(monotonicNow() - start)
         }
         try association.release()
+        if args.value("--repeat") != nil {
+            let sorted = latencies.sorted()
+            func ms(_ v: Double) -> String {
+                let hundredths = Int((v * 100_000).rounded())
+                return "\(hundredths / 100)." + (hundredths % 100 < 10 ? "0" : "") + "\(hundredths % 100)"
+            }
+            printError("C-FIND x\(repeats): \(count) matches; latency ms min \(ms(sorted[0])), median \(ms(sorted[sorted.count / 2])), "
+                       + "p95 \(ms(sorted[min(sorted.count - 1, sorted.count * 95 / 100)])), max \(ms(sorted[sorted.count - 1]))")
+        }
         Output.flush()
         let status = final.status ?? .processingFailure
         if args.has("--verbose") || !status.isSuccess {

@@ -12,7 +12,7 @@ struct SHA256Tests {
     @Test("incremental updates give the digest of the whole")
     func incremental() {
         let data = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-        var h = SHA256()
+        let h = SHA256()
         data[0..<3333].withUnsafeBytes { h.update($0) }
         data[3333...].withUnsafeBytes { h.update($0) }
         #expect(h.finalize() == data.withUnsafeBytes { SHA256.hash($0) })

@@ -13,6 +13,8 @@ public protocol StorageArea: Sendable {
     func exists(key: String) -> Bool
     /// Every key, for verify and reindex.
     func keys() throws(StorageError) -> [String]
+    /// The keys under a folder-like prefix ("20261125/14"), for recovery after a crash.
+    func keys(under prefix: String) throws(StorageError) -> [String]
     /// Bytes free where objects go (nil when it cannot be known), for statistics and health checks.
     func freeBytes() -> Int64?
 }

@@ -73,6 +73,13 @@ public enum JSONValue: Hashable, Sendable {
         }
     }
 
+    /// `s` as a JSON string literal (RFC 8259 §7).
+    public static func quoted(_ s: String) -> String {
+        var out = ""
+        writeString(s, to: &out)
+        return out
+    }
+
     static func writeString(_ s: String, to out: inout String) {
         out += "\""
         var plain = true

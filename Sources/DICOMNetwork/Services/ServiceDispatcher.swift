@@ -164,10 +164,5 @@ struct ServiceDispatcher {
     }
 }
 
-public enum LogLevel: Int, Sendable, Comparable {
-    case debug, info, warning, error
-    public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rawValue < b.rawValue }
-}
-
 /// Where the network layer reports what happens (the server's JSON log, or a CLI's verbose output).
-public typealias NetworkLogger = @Sendable (LogLevel, String) -> Void
+public typealias NetworkLogger = LogSink

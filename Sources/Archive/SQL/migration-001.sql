@@ -1,32 +1,42 @@
 -- Lightbox index, version 1: patients, studies, series and instances as Query/Retrieve sees them (PS3.4 C.6).
--- Each level keeps the attributes queries match on as columns (indexed where queries are common), its whole
--- attribute set as an encoded data set (for return keys), and the counts PS3.4 C.6.1.1 computes.
+-- Each level keeps the attributes queries match on most as columns (indexed where queries are common), its whole
+-- attribute set as an encoded data set (for return keys and exact matching), and the counts PS3.4 C.6.1.1 asks
+-- for. Columns are a first filter only: every candidate row is matched again on its attributes, so a column
+-- may hold a normalised value (dates as YYYYMMDD) as long as it never drops a true match.
 
 CREATE TABLE patient (
     id INTEGER PRIMARY KEY,
     patient_id TEXT NOT NULL,
     -- Issuer of Patient ID: the same ID from two issuers is two patients.
     issuer TEXT NOT NULL DEFAULT '',
-    -- Person name component groups (PS3.5 §6.2.1), as written and lower-cased for case-insensitive matching.
-    name_alphabetic TEXT, name_ideographic TEXT, name_phonetic TEXT, name_lower TEXT,
     birth_date TEXT, sex TEXT,
     studies INTEGER NOT NULL DEFAULT 0, series INTEGER NOT NULL DEFAULT 0, instances INTEGER NOT NULL DEFAULT 0,
-    attributes BLOB,
+    attributes BLOB NOT NULL,
     UNIQUE (patient_id, issuer)
 );
-CREATE INDEX patient_name ON patient (name_alphabetic);
-CREATE INDEX patient_name_lower ON patient (name_lower);
+
+-- A patient's name as values to match against: each component group (PS3.5 §6.2.1) and the whole value, as
+-- written and lower-cased (for case-insensitive matching), so that a wildcard with a fixed prefix uses an index.
+CREATE TABLE patient_name (
+    patient INTEGER NOT NULL REFERENCES patient (id) ON DELETE CASCADE,
+    value TEXT NOT NULL,
+    lower TEXT NOT NULL
+);
+CREATE INDEX patient_name_value ON patient_name (value);
+CREATE INDEX patient_name_lower ON patient_name (lower);
+CREATE INDEX patient_name_patient ON patient_name (patient);
 
 CREATE TABLE study (
     id INTEGER PRIMARY KEY,
     patient INTEGER NOT NULL REFERENCES patient (id),
     study_uid TEXT NOT NULL UNIQUE,
-    study_date TEXT, study_time TEXT, accession TEXT, study_id TEXT, referring_physician TEXT, description TEXT,
-    -- Modalities and SOP classes in the study, backslash-separated with a leading and trailing backslash.
+    study_date TEXT, accession TEXT, study_id TEXT,
+    -- Modalities and SOP classes in the study, each between backslashes ("\CT\SR\").
     modalities TEXT NOT NULL DEFAULT '\', sop_classes TEXT NOT NULL DEFAULT '\',
     series INTEGER NOT NULL DEFAULT 0, instances INTEGER NOT NULL DEFAULT 0,
-    attributes BLOB,
-    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
+    attributes BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
 );
 CREATE INDEX study_patient ON study (patient);
 CREATE INDEX study_date ON study (study_date);
@@ -36,9 +46,9 @@ CREATE TABLE series (
     id INTEGER PRIMARY KEY,
     study INTEGER NOT NULL REFERENCES study (id),
     series_uid TEXT NOT NULL UNIQUE,
-    modality TEXT, series_number TEXT, description TEXT, body_part TEXT, series_date TEXT,
+    modality TEXT, series_number TEXT,
     instances INTEGER NOT NULL DEFAULT 0,
-    attributes BLOB
+    attributes BLOB NOT NULL
 );
 CREATE INDEX series_study ON series (study);
 
@@ -56,6 +66,7 @@ CREATE TABLE instance (
     received_at INTEGER NOT NULL,
     -- The header (the data set without pixel data and large binary values), deflated: metadata prepared at
     -- ingest, so that queries and metadata requests never read the files.
-    header BLOB
+    header BLOB NOT NULL
 );
-CREATE INDEX instance_series ON instance (series);
+CREATE INDEX instance_series ON instance (series, instance_number);
+CREATE INDEX instance_storage_key ON instance (storage_key);

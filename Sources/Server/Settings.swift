@@ -1,0 +1,358 @@
+import Archive
+import DICOMNetwork
+import Foundation
+
+/// Everything `lightbox serve` can be told, with the defaults it runs with when told nothing: data in
+/// ./lightbox-data, DICOM on 127.0.0.1:11112 as LIGHTBOX.
+public struct Settings: Sendable {
+    public var dataFolder = "./lightbox-data"
+
+    // DICOM
+    public var aeTitle = "LIGHTBOX"
+    public var dicomHost = "127.0.0.1"
+    public var dicomPort = 11112
+    public var maximumAssociations = 32
+    public var maximumPDU = 262_144
+    public var preferOurTransferSyntaxes = false
+    /// "AET" or "AET@HOST"; empty allows any calling AE title.
+    public var allowedCallers: [String] = []
+    public var artimTimeout = 30.0
+    public var idleTimeout = 300.0
+    public var pduTimeout = 60.0
+    public var tlsCertificate: String?
+    public var tlsPrivateKey: String?
+    public var tlsCA: String?
+    public var tlsRequireClientCertificate = false
+    /// C-MOVE destinations.
+    public var modalities: [DICOMNode] = []
+
+    // Archive
+    public var storageFolder: String?
+    public var indexPath: String?
+    public var durability = ArchiveConfiguration.Durability.fsync
+    public var duplicates = DuplicatePolicy.keep
+
+    // Query
+    public var caseInsensitivePersonNames = true
+    /// Matches a C-FIND returns at most (0: no limit); beyond it the find ends with A700.
+    public var maximumQueryResults = 0
+
+    // Logging
+    public var logLevel = LogLevel.info
+
+    // Demo studies
+    public var loadDemoOnFirstStart = true
+    public var demoCTSlices = 300
+
+    public init() {}
+
+    public var archiveConfiguration: ArchiveConfiguration {
+        var c = ArchiveConfiguration(folder: dataFolder)
+        if let storageFolder { c.storageFolder = storageFolder }
+        if let indexPath { c.indexPath = indexPath }
+        c.durability = durability
+        c.duplicates = duplicates
+        c.retrieveAETitle = aeTitle
+        return c
+    }
+}
+
+/// A configuration that cannot be used: names the key, and where its value came from.
+public struct SettingsError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// One configurable key: its path in the JSON file (the environment variable is LIGHTBOX_ and the path in
+/// capitals, dots as underscores), what values it takes, and where it goes.
+struct Setting: Sendable {
+    let path: String
+    let help: String
+    let apply: @Sendable (inout Settings, SettingValue) throws(SettingsError) -> Void
+
+    var environmentName: String { "LIGHTBOX_" + path.uppercased().replacingOccurrences(of: ".", with: "_") }
+}
+
+/// A value as it came from JSON or from the environment (always a string there).
+enum SettingValue: Sendable {
+    case string(String)
+    case number(Double)
+    case bool(Bool)
+    case list([String])
+    case object([String: String])
+
+    func string(_ path: String) throws(SettingsError) -> String {
+        switch self {
+        case .string(let s): return s
+        case .number(let n): return n == n.rounded() ? String(Int(n)) : String(n)
+        case .bool(let b): return b ? "true" : "false"
+        default: throw SettingsError("\(path): needs a text value")
+        }
+    }
+
+    func int(_ path: String, _ range: ClosedRange<Int>) throws(SettingsError) -> Int {
+        let v: Int?
+        switch self {
+        case .number(let n): v = n == n.rounded() ? Int(exactly: n) : nil
+        case .string(let s): v = Int(s.trimmingCharacters(in: .whitespaces))
+        default: v = nil
+        }
+        guard let v, range.contains(v) else {
+            throw SettingsError("\(path): needs a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return v
+    }
+
+    func seconds(_ path: String) throws(SettingsError) -> Double {
+        let v: Double?
+        switch self {
+        case .number(let n): v = n
+        case .string(let s): v = Double(s.trimmingCharacters(in: .whitespaces))
+        default: v = nil
+        }
+        guard let v, v > 0, v <= 86_400 else { throw SettingsError("\(path): needs seconds, more than 0 and at most 86400") }
+        return v
+    }
+
+    func bool(_ path: String) throws(SettingsError) -> Bool {
+        switch self {
+        case .bool(let b): return b
+        case .string(let s):
+            switch s.lowercased() {
+            case "true", "1", "yes", "on": return true
+            case "false", "0", "no", "off": return false
+            default: break
+            }
+        default: break
+        }
+        throw SettingsError("\(path): needs true or false")
+    }
+
+    func choice<T>(_ path: String, _ options: [String: T]) throws(SettingsError) -> T {
+        let s = try string(path)
+        guard let v = options[s] else { throw SettingsError("\(path): needs one of \(options.keys.sorted().joined(separator: ", ")), got \"\(s)\"") }
+        return v
+    }
+
+    /// A list: a JSON array, or comma-separated text.
+    func list(_ path: String) throws(SettingsError) -> [String] {
+        switch self {
+        case .list(let l): return l
+        case .string(let s): return s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        default: throw SettingsError("\(path): needs a list")
+        }
+    }
+}
+
+extension Settings {
+    static func aeTitle(_ path: String, _ v: SettingValue) throws(SettingsError) -> String {
+        let s = try v.string(path)
+        guard !s.isEmpty, s.count <= 16, s.allSatisfy({ $0.isASCII && $0 != "\\" && !$0.isNewline }),
+              !s.allSatisfy({ $0 == " " }) else {
+            throw SettingsError("\(path): needs an AE title of 1 to 16 characters (no backslash), got \"\(s)\"")
+        }
+        return s
+    }
+
+    static func nonEmpty(_ path: String, _ v: SettingValue) throws(SettingsError) -> String {
+        let s = try v.string(path)
+        guard !s.isEmpty else { throw SettingsError("\(path): needs a value") }
+        return s
+    }
+
+    /// C-MOVE destinations: a JSON object {"AET": "HOST:PORT"}, or text "AET=HOST:PORT,AET2=HOST:PORT".
+    static func modalities(_ path: String, _ v: SettingValue) throws(SettingsError) -> [DICOMNode] {
+        var specs: [String] = []
+        switch v {
+        case .object(let o): specs = o.keys.sorted().map { "\($0)=\(o[$0]!)" }
+        case .string, .list: specs = try v.list(path)
+        default: throw SettingsError("\(path): needs {\"AET\": \"HOST:PORT\"}")
+        }
+        return try specs.map { spec throws(SettingsError) -> DICOMNode in
+            guard let node = DICOMNode(parsing: spec) else { throw SettingsError("\(path): \"\(spec)\" is not AET=HOST:PORT") }
+            return node
+        }
+    }
+
+    /// Every key, in the order `serve --help-config` lists them.
+    static let schema: [Setting] = [
+        Setting(path: "data_folder", help: "Folder of the archive (storage, index, lock). Default ./lightbox-data.") { s, v throws(SettingsError) in
+            s.dataFolder = try nonEmpty("data_folder", v)
+        },
+        Setting(path: "dicom.ae_title", help: "Our AE title. Default LIGHTBOX.") { s, v throws(SettingsError) in
+            s.aeTitle = try aeTitle("dicom.ae_title", v)
+        },
+        Setting(path: "dicom.host", help: "Address to listen on. Default 127.0.0.1 (this machine only); 0.0.0.0 for every address.") { s, v throws(SettingsError) in
+            s.dicomHost = try nonEmpty("dicom.host", v)
+        },
+        Setting(path: "dicom.port", help: "DICOM port. Default 11112.") { s, v throws(SettingsError) in
+            s.dicomPort = try v.int("dicom.port", 0...65535)
+        },
+        Setting(path: "dicom.max_associations", help: "Associations at once. Default 32.") { s, v throws(SettingsError) in
+            s.maximumAssociations = try v.int("dicom.max_associations", 1...1000)
+        },
+        Setting(path: "dicom.max_pdu", help: "Largest PDU we receive, in bytes. Default 262144.") { s, v throws(SettingsError) in
+            s.maximumPDU = try v.int("dicom.max_pdu", 4096...16_777_216)
+        },
+        Setting(path: "dicom.prefer_our_transfer_syntaxes", help: "Choose transfer syntaxes in our order, not the requestor's.") { s, v throws(SettingsError) in
+            s.preferOurTransferSyntaxes = try v.bool("dicom.prefer_our_transfer_syntaxes")
+        },
+        Setting(path: "dicom.allowed_callers", help: "Calling AE titles allowed (\"AET\" or \"AET@HOST\"). Default: any.") { s, v throws(SettingsError) in
+            s.allowedCallers = try v.list("dicom.allowed_callers")
+        },
+        Setting(path: "dicom.timeouts.artim", help: "Seconds to wait for an A-ASSOCIATE-RQ and for a release. Default 30.") { s, v throws(SettingsError) in
+            s.artimTimeout = try v.seconds("dicom.timeouts.artim")
+        },
+        Setting(path: "dicom.timeouts.idle", help: "Seconds an association may stay idle. Default 300.") { s, v throws(SettingsError) in
+            s.idleTimeout = try v.seconds("dicom.timeouts.idle")
+        },
+        Setting(path: "dicom.timeouts.pdu", help: "Seconds to receive a PDU once begun. Default 60.") { s, v throws(SettingsError) in
+            s.pduTimeout = try v.seconds("dicom.timeouts.pdu")
+        },
+        Setting(path: "dicom.tls.certificate", help: "PEM certificate: with a private key, DICOM runs over TLS.") { s, v throws(SettingsError) in
+            s.tlsCertificate = try nonEmpty("dicom.tls.certificate", v)
+        },
+        Setting(path: "dicom.tls.private_key", help: "PEM private key of the certificate.") { s, v throws(SettingsError) in
+            s.tlsPrivateKey = try nonEmpty("dicom.tls.private_key", v)
+        },
+        Setting(path: "dicom.tls.ca", help: "PEM CA certificates that client certificates are checked against.") { s, v throws(SettingsError) in
+            s.tlsCA = try nonEmpty("dicom.tls.ca", v)
+        },
+        Setting(path: "dicom.tls.require_client_certificate", help: "Refuse TLS clients without a certificate the CA signed.") { s, v throws(SettingsError) in
+            s.tlsRequireClientCertificate = try v.bool("dicom.tls.require_client_certificate")
+        },
+        Setting(path: "modalities", help: "C-MOVE destinations: {\"AET\": \"HOST:PORT\"} (environment: AET=HOST:PORT,...).") { s, v throws(SettingsError) in
+            s.modalities = try modalities("modalities", v)
+        },
+        Setting(path: "storage.folder", help: "Where stored files go. Default DATA/storage.") { s, v throws(SettingsError) in
+            s.storageFolder = try nonEmpty("storage.folder", v)
+        },
+        Setting(path: "storage.durability", help: "fsync (default: each file synced before its success, the index recovered from the files after a crash), strict (file, folder and index log each synced: for filesystems other than ext4, XFS, btrfs), none (unsafe).") { s, v throws(SettingsError) in
+            s.durability = try v.choice("storage.durability", Dictionary(uniqueKeysWithValues: ArchiveConfiguration.Durability.allCases.map { ($0.rawValue, $0) }))
+        },
+        Setting(path: "storage.duplicates", help: "A SOP Instance UID received again: keep (the first, default), replace, or reject.") { s, v throws(SettingsError) in
+            s.duplicates = try v.choice("storage.duplicates", Dictionary(uniqueKeysWithValues: DuplicatePolicy.allCases.map { ($0.rawValue, $0) }))
+        },
+        Setting(path: "index.path", help: "The SQLite index file. Default DATA/index.sqlite.") { s, v throws(SettingsError) in
+            s.indexPath = try nonEmpty("index.path", v)
+        },
+        Setting(path: "query.case_insensitive_names", help: "Match person names regardless of case. Default true.") { s, v throws(SettingsError) in
+            s.caseInsensitivePersonNames = try v.bool("query.case_insensitive_names")
+        },
+        Setting(path: "query.max_results", help: "Most matches a C-FIND returns (0: no limit). Default 0.") { s, v throws(SettingsError) in
+            s.maximumQueryResults = try v.int("query.max_results", 0...10_000_000)
+        },
+        Setting(path: "log.level", help: "debug, info (default), warning or error. Patient data appears at debug only.") { s, v throws(SettingsError) in
+            s.logLevel = try v.choice("log.level", Dictionary(uniqueKeysWithValues: LogLevel.allCases.map { ($0.name, $0) }))
+        },
+        Setting(path: "demo.load_on_first_start", help: "Load the demo studies when an empty archive first starts. Default true.") { s, v throws(SettingsError) in
+            s.loadDemoOnFirstStart = try v.bool("demo.load_on_first_start")
+        },
+        Setting(path: "demo.ct_slices", help: "Slices of the demo CT. Default 300.") { s, v throws(SettingsError) in
+            s.demoCTSlices = try v.int("demo.ct_slices", 1...2000)
+        },
+    ]
+
+    /// The settings from a JSON file (optional), then the environment, then `overrides` (command-line options, as
+    /// key paths), each later source winning. Unknown keys in the file are errors: a typo must not pass unseen.
+    public static func load(file: String?, environment: [String: String], overrides: [(String, String)] = []) throws(SettingsError) -> Settings {
+        var settings = Settings()
+        let byPath = Dictionary(uniqueKeysWithValues: schema.map { ($0.path, $0) })
+        if let file {
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
+                throw SettingsError("cannot read the configuration file \(file): \(error.localizedDescription)")
+            }
+            let json: Any
+            do { json = try JSONSerialization.jsonObject(with: data) } catch {
+                throw SettingsError("\(file) is not valid JSON: \(error.localizedDescription)")
+            }
+            guard let root = json as? [String: Any] else { throw SettingsError("\(file): the configuration must be a JSON object") }
+            var values: [(String, SettingValue)] = []
+            try flatten(root, prefix: "", into: &values, known: byPath)
+            for (path, value) in values {
+                do { try byPath[path]!.apply(&settings, value) } catch { throw SettingsError("\(file): \(error.description)") }
+            }
+        }
+        for setting in schema {
+            guard let text = environment[setting.environmentName] else { continue }
+            do { try setting.apply(&settings, .string(text)) } catch {
+                throw SettingsError("\(error.description) (from \(setting.environmentName))")
+            }
+        }
+        for (path, text) in overrides {
+            guard let setting = byPath[path] else { throw SettingsError("unknown key \(path)") }
+            try setting.apply(&settings, .string(text))
+        }
+        return settings
+    }
+
+    static func flatten(_ object: [String: Any], prefix: String, into out: inout [(String, SettingValue)],
+                        known: [String: Setting]) throws(SettingsError) {
+        for key in object.keys.sorted() {
+            let path = prefix.isEmpty ? key : prefix + "." + key
+            let value = object[key]!
+            if known[path] == nil, let nested = value as? [String: Any] {
+                try flatten(nested, prefix: path, into: &out, known: known)
+                continue
+            }
+            guard known[path] != nil else {
+                let near = known.keys.filter { $0.hasPrefix(prefix) }.sorted().prefix(8).joined(separator: ", ")
+                throw SettingsError("unknown key \(path)" + (near.isEmpty ? "" : " (known here: \(near))"))
+            }
+            // JSON true and false arrive as a boolean kind of NSNumber (1 and 0 would pass `as? Bool` too).
+            let isBoolean = String(describing: type(of: value)).contains("Boolean") || value is Bool
+            switch value {
+            case is NSNull:
+                continue
+            case let b as Bool where isBoolean:
+                out.append((path, .bool(b)))
+            case let n as NSNumber: out.append((path, .number(n.doubleValue)))
+            case let s as String: out.append((path, .string(s)))
+            case let a as [Any]:
+                out.append((path, .list(try a.map { item throws(SettingsError) -> String in
+                    guard let s = item as? String else { throw SettingsError("\(path): needs a list of text values") }
+                    return s
+                })))
+            case let o as [String: Any]:
+                var strings: [String: String] = [:]
+                for (k, v) in o {
+                    guard let s = v as? String else { throw SettingsError("\(path).\(k): needs a text value") }
+                    strings[k] = s
+                }
+                out.append((path, .object(strings)))
+            default:
+                throw SettingsError("\(path): unsupported value")
+            }
+        }
+    }
+
+    /// The effective settings as JSON (for `serve --print-config`).
+    public var json: String {
+        let o: [String: Any] = [
+            "data_folder": dataFolder,
+            "dicom": [
+                "ae_title": aeTitle, "host": dicomHost, "port": dicomPort, "max_associations": maximumAssociations,
+                "max_pdu": maximumPDU, "prefer_our_transfer_syntaxes": preferOurTransferSyntaxes, "allowed_callers": allowedCallers,
+                "timeouts": ["artim": artimTimeout, "idle": idleTimeout, "pdu": pduTimeout],
+                "tls": ["certificate": tlsCertificate ?? NSNull(), "private_key": tlsPrivateKey ?? NSNull(), "ca": tlsCA ?? NSNull(),
+                        "require_client_certificate": tlsRequireClientCertificate] as [String: Any],
+            ] as [String: Any],
+            "modalities": Dictionary(uniqueKeysWithValues: modalities.map { ($0.aeTitle, "\($0.host):\($0.port)") }),
+            "storage": ["folder": archiveConfiguration.storageFolder, "durability": durability.rawValue, "duplicates": duplicates.rawValue],
+            "index": ["path": archiveConfiguration.indexPath],
+            "query": ["case_insensitive_names": caseInsensitivePersonNames, "max_results": maximumQueryResults] as [String: Any],
+            "log": ["level": logLevel.name],
+            "demo": ["load_on_first_start": loadDemoOnFirstStart, "ct_slices": demoCTSlices] as [String: Any],
+        ]
+        guard let data = try? JSONSerialization.data(withJSONObject: o, options: [.prettyPrinted, .sortedKeys]) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension Settings {
+    /// The configuration keys, for help output: path, environment variable, what it does.
+    public static var keys: [(path: String, environment: String, help: String)] {
+        schema.map { ($0.path, $0.environmentName, $0.help) }
+    }
+}
