@@ -4,17 +4,15 @@ SWIFT ?= swift
 VENV := .venv
 PY := $(VENV)/bin/python
 # Debian packages the build, the tests and the benchmarks use.
-APT_PACKAGES := pkg-config zlib1g-dev libssl-dev openssl dcmtk dicom3tools python3 python3-venv time orthanc orthanc-dicomweb iproute2 util-linux
+APT_PACKAGES := pkg-config zlib1g-dev libssl-dev libsqlite3-dev openssl dcmtk dicom3tools python3 python3-venv time orthanc orthanc-dicomweb iproute2 util-linux
 FUZZ_SECONDS ?= 60
 
 .PHONY: run test build deps venv swift-test reference-test fuzz bench generate clean
 
-# Until the server exists: write the demo studies, check them, and show one CT slice as text and as JSON.
+# The server on its defaults: data in ./lightbox-data, DICOM on 127.0.0.1:11112 as LIGHTBOX, demo studies on
+# the first start of an empty archive. Ctrl-C stops it gracefully.
 run: deps build
-	.build/release/lightbox demo-data --out lightbox-data/demo
-	.build/release/lightbox check lightbox-data/demo
-	.build/release/lightbox dump lightbox-data/demo/LB0001/20260302-ct-current/1/150.dcm
-	.build/release/lightbox dump --json --bulk-threshold 1024 lightbox-data/demo/LB0002/20260211-cr/1/1.dcm
+	.build/release/lightbox serve
 
 test: deps venv build swift-test reference-test interop-test fuzz
 
@@ -54,6 +52,7 @@ fuzz:
 bench: deps venv build
 	$(PY) bench/parse.py
 	$(PY) bench/store.py
+	$(PY) bench/archive.py
 
 # Regenerates the data dictionary, UID registry and character set tables from their sources.
 generate: venv

@@ -60,8 +60,8 @@ let package = Package(
         .testTarget(name: "DICOMQueryTests", dependencies: ["DICOMQuery"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "DICOMNetworkTests", dependencies: ["DICOMNetwork", "DICOMQuery"]),
-        .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Archive", "DICOMNetwork"]),
+        .testTarget(name: "ArchiveTests", dependencies: ["Archive", "DICOM", "DICOMQuery", "Crypto", "SQLite", "Transport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Archive", "DICOMNetwork", "DICOM", "DICOMQuery", "Transport"]),
         .testTarget(name: "LightboxCLITests", dependencies: ["DICOM"]),
     ]
 )

@@ -13,6 +13,9 @@ public enum ImportOutcome: Sendable, Equatable {
 }
 
 extension Archive {
+    /// Media Storage Directory Storage, the SOP class of a DICOMDIR.
+    static let mediaStorageDirectory = "1.2.840.10008.1.3.10"
+
     /// Imports one file. Files with proper file meta information are stored as they are; others (a bare data
     /// set, meta information that names the wrong transfer syntax) get new meta information in front of their
     /// data set bytes. Each file is durable when stored; the index is made durable by `sync()`, once a batch is done.
@@ -40,10 +43,16 @@ extension Archive {
             if !hasPrefix { return .skipped("not DICOM") }
             return .failed("not readable as DICOM: \(error)")
         }
+        // A media directory (PS3.10 §7.3) indexes files; it is not an instance to archive.
+        if file.fileMetaInformation.string(.mediaStorageSOPClassUID) == Archive.mediaStorageDirectory
+            || file.dataSet[Tag(0x0004_1220)] != nil {
+            return .skipped("a DICOMDIR (a media directory, not an instance)")
+        }
         guard let sopInstanceUID = file.dataSet.string(.sopInstanceUID), !sopInstanceUID.isEmpty else {
             return .failed("no SOP Instance UID")
         }
-        if let existing = try? index.instance(sopInstanceUID), isIntact(existing) { return .alreadyStored(existing) }
+        let existing = try? index.instance(sopInstanceUID)
+        if let existing, isIntact(existing) { return .alreadyStored(existing) }
 
         let key = Archive.newStorageKey(forInstance: sopInstanceUID)
         let writer: any StorageWriter
@@ -65,8 +74,9 @@ extension Archive {
         var header = file.dataSet
         header.remove(.pixelData)
         do {
+            // An index row whose file is gone (lost in a crash) gives way to this copy.
             switch try record(header: header.compacted(), key: key, writer: writer, transferSyntaxUID: file.transferSyntax.uid,
-                              policy: .keep) {
+                              policy: existing == nil ? .keep : .replace) {
             case .stored(let i), .replaced(let i): return .stored(i)
             case .alreadyStored(let i): return .alreadyStored(i)
             }

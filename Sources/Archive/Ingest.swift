@@ -7,11 +7,17 @@ extension Archive {
     /// (a duplicate the policy rejects, no space).
     public func beginIngest(sopClassUID: String, sopInstanceUID: String, transferSyntaxUID: String,
                             sourceAETitle: String?) throws(ArchiveError) -> Ingest {
-        if let existing = try? index.instance(sopInstanceUID), isIntact(existing) {
-            switch duplicates {
-            case .reject: throw ArchiveError(.duplicate, "SOP Instance \(sopInstanceUID) is stored already")
-            case .keep: return Ingest(archive: self, discarding: existing, transferSyntaxUID: transferSyntaxUID)
-            case .replace: break
+        var policy = duplicates
+        if let existing = try? index.instance(sopInstanceUID) {
+            if isIntact(existing) {
+                switch duplicates {
+                case .reject: throw ArchiveError(.duplicate, "SOP Instance \(sopInstanceUID) is stored already")
+                case .keep: return Ingest(archive: self, discarding: existing, transferSyntaxUID: transferSyntaxUID)
+                case .replace: break
+                }
+            } else {
+                // Its file is gone (lost in a crash): this copy takes the place of the index row.
+                policy = .replace
             }
         }
         let key = Archive.newStorageKey(forInstance: sopInstanceUID)
@@ -25,7 +31,8 @@ extension Archive {
             writer.abort()
             throw ArchiveError.from(error)
         }
-        return Ingest(archive: self, key: key, writer: writer, sopInstanceUID: sopInstanceUID, transferSyntaxUID: transferSyntaxUID)
+        return Ingest(archive: self, key: key, writer: writer, sopInstanceUID: sopInstanceUID, transferSyntaxUID: transferSyntaxUID,
+                      policy: policy)
     }
 }
 
@@ -39,13 +46,17 @@ public final class Ingest {
     let transferSyntaxUID: String
     /// A duplicate the policy keeps the first of: its bytes are read and dropped.
     let existing: StoredInstance?
+    /// What the index does if the SOP Instance UID is recorded already when this one is filed.
+    let policy: DuplicatePolicy
     private var prefix: [UInt8] = []
     private var dataSetBytes = 0
     private var done = false
     static let prefixLimit = 64 * 1024
 
-    init(archive: Archive, key: String, writer: any StorageWriter, sopInstanceUID: String, transferSyntaxUID: String) {
+    init(archive: Archive, key: String, writer: any StorageWriter, sopInstanceUID: String, transferSyntaxUID: String,
+         policy: DuplicatePolicy) {
         self.archive = archive
+        self.policy = policy
         self.key = key
         self.writer = writer
         self.sopInstanceUID = sopInstanceUID
@@ -60,6 +71,7 @@ public final class Ingest {
         sopInstanceUID = existing.sopInstanceUID
         self.transferSyntaxUID = transferSyntaxUID
         self.existing = existing
+        policy = archive.duplicates
     }
 
     deinit {
@@ -116,7 +128,7 @@ public final class Ingest {
         var h = header!
         h.remove(.pixelData)
         return try archive.record(header: h.compacted(), key: key, writer: writer, transferSyntaxUID: transferSyntaxUID,
-                                  policy: archive.duplicates)
+                                  policy: policy)
     }
 
     /// The data set must be the instance the command announced.

@@ -35,6 +35,7 @@ public final class LightboxServer: Sendable {
         server.maximumAssociations = settings.maximumAssociations
         server.policy.maximumPDULength = settings.maximumPDU
         server.policy.preferOurTransferSyntaxOrder = settings.preferOurTransferSyntaxes
+        server.policy.extendedNegotiation = QueryRetrieveModel.extendedNegotiationReply
         if !settings.allowedCallers.isEmpty {
             server.policy.allowedCallers = settings.allowedCallers.map { spec in
                 let parts = spec.split(separator: "@", maxSplits: 1).map(String.init)

@@ -300,8 +300,9 @@ extension Settings {
                 let near = known.keys.filter { $0.hasPrefix(prefix) }.sorted().prefix(8).joined(separator: ", ")
                 throw SettingsError("unknown key \(path)" + (near.isEmpty ? "" : " (known here: \(near))"))
             }
-            // JSON true and false arrive as a boolean kind of NSNumber (1 and 0 would pass `as? Bool` too).
-            let isBoolean = String(describing: type(of: value)).contains("Boolean") || value is Bool
+            // JSON true and false arrive as a boolean kind of NSNumber (1 and 0 would pass `as? Bool` and `is Bool`
+            // too, so only a native Bool counts besides it).
+            let isBoolean = String(describing: type(of: value)).contains("Boolean") || type(of: value) == Bool.self
             switch value {
             case is NSNull:
                 continue

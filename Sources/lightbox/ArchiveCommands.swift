@@ -101,13 +101,20 @@ func runImport(_ args: ParsedArguments) throws -> Int32 {
     defer { withExtendedLifetime(lock) {} }
     let archive = try Archive(configuration: settings.archiveConfiguration)
     var files: [String] = []
-    for path in args.positional {
-        try forEachFile(path) { files.append($0) }
-    }
     let progress = ProgressLine()
+    var missing = 0
+    for path in args.positional {
+        // A path that cannot be read is reported like a file that cannot be imported; the rest goes on.
+        do {
+            try forEachFile(path) { files.append($0) }
+        } catch {
+            progress.message("\(error)")
+            missing += 1
+        }
+    }
     let quiet = args.has("--quiet")
     struct Counts { var done = 0, stored = 0, already = 0, skipped = 0, failed = 0, bytes: Int64 = 0 }
-    let counts = Mutex(Counts())
+    let counts = Mutex(Counts(failed: missing))
     let next = Atomic<Int>(0)
     let output = Mutex(progress)
     let list = files

@@ -48,6 +48,7 @@ func runReceive(_ args: ParsedArguments) throws -> Int32 {
     var configuration = ServerConfiguration(aeTitle: try NetworkOptions.aeTitle(args, "--aet", default: "LIGHTBOX"), port: port)
     configuration.host = args.value("--host") ?? "127.0.0.1"
     configuration.policy.preferOurTransferSyntaxOrder = args.has("--prefer-ours")
+    configuration.policy.extendedNegotiation = QueryRetrieveModel.extendedNegotiationReply
     configuration.policy.maximumPDULength = try NetworkOptions.maximumPDU(args)
     let allowed = args.all("--allow")
     if !allowed.isEmpty {

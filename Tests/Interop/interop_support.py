@@ -71,13 +71,13 @@ def read_log(path, limit=4000):
 class Service:
     """A peer process listening on a port; `stop()` ends it (SIGTERM, then SIGKILL)."""
 
-    def __init__(self, name, argv, port, log, cwd=None):
+    def __init__(self, name, argv, port, log, cwd=None, env=None):
         self.name = name
         self.argv = argv
         self.port = port
         self.log = Path(log)
         self._log_file = open(self.log, "wb")
-        self.proc = subprocess.Popen(argv, stdout=self._log_file, stderr=subprocess.STDOUT, env=ENV, cwd=cwd,
+        self.proc = subprocess.Popen(argv, stdout=self._log_file, stderr=subprocess.STDOUT, env={**ENV, **(env or {})}, cwd=cwd,
                                      start_new_session=True)
         try:
             wait_for_port(port, self.proc, log=self.log)
@@ -129,9 +129,10 @@ class Launcher:
         self.services = []
         self._n = 0
 
-    def start(self, name, argv, port, cwd=None):
+    def start(self, name, argv, port, cwd=None, env=None):
         self._n += 1
-        service = Service(name, [str(a) for a in argv], port, self.folder / f"{self._n:02d}-{name}.log", cwd=cwd)
+        service = Service(name, [str(a) for a in argv], port, self.folder / f"{self._n:02d}-{name}.log", cwd=cwd,
+                          env=env)
         self.services.append(service)
         return service
 
@@ -141,6 +142,15 @@ class Launcher:
         service = self.start("lightbox-receive", [LIGHTBOX, "receive", "--port", port, "--out", out, "--aet", aet, "-v",
                                                   *args], port)
         service.out = Path(out)
+        service.aet = aet
+        return service
+
+    def serve(self, data, *args, aet="LIGHTBOX", port=None, env=None):
+        """`lightbox serve` on the archive folder `data` (no demo studies), with `args` added (--modality ...)."""
+        port = port or free_port()
+        service = self.start("lightbox-serve", [LIGHTBOX, "serve", "--data", data, "--dicom-port", port, "--aet", aet,
+                                                "--no-demo", *args], port, env=env)
+        service.data = Path(data)
         service.aet = aet
         return service
 
@@ -325,10 +335,11 @@ def files_by_sop_instance(folder):
 _WORD = {"OW": 2, "OF": 4, "OL": 4, "OD": 8, "OV": 8}
 
 
-def same_values(a, b, ignore_group_lengths=False):
+def same_values(a, b, ignore_group_lengths=False, ignore_tags=()):
     """Whether two files hold the same data set in possibly different native transfer syntaxes: every element
     equal as a value, words of OW/OF/OL/OD/OV compared in their own byte order. Returns the first difference
-    as text, or None. `ignore_group_lengths`: (gggg,0000) elements are left out (pydicom drops them)."""
+    as text, or None. `ignore_group_lengths`: (gggg,0000) elements are left out (pydicom drops them);
+    `ignore_tags`: tags (as ints) left out."""
     import pydicom
 
     da, db = pydicom.dcmread(a), pydicom.dcmread(b)
@@ -342,6 +353,7 @@ def same_values(a, b, ignore_group_lengths=False):
         tags = sorted(set(x.keys()) | set(y.keys()))
         if ignore_group_lengths:
             tags = [t for t in tags if t.element != 0]
+        tags = [t for t in tags if t not in ignore_tags]
         for tag in tags:
             if tag not in x or tag not in y:
                 return f"{path}{tag}: present in one only"

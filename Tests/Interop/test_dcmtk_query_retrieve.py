@@ -4,12 +4,13 @@ movescu into a DCMTK storescp and getscu into a folder, the retrieved data sets 
 import os
 import shutil
 import time
+from pathlib import Path
 
 import pydicom
 import pytest
 
 from interop_data import QUERY_FILES_PRESENT, QUERY_FILES_SENT, UNIQUE, Model, expand, text
-from interop_support import HOST, corpus, dataset_bytes, describe, files_by_sop_instance, free_port, run, \
+from interop_support import HOST, LIGHTBOX, corpus, dataset_bytes, describe, files_by_sop_instance, free_port, run, \
     sop_instance_uid
 
 PRESENT = expand(QUERY_FILES_PRESENT)
@@ -27,15 +28,44 @@ def storescp(module_launcher, tmp_path_factory, dcmtk, corpus_dir):
     return module_launcher.storescp(tmp_path_factory.mktemp("moved"), aet="STORESCP")
 
 
-@pytest.fixture(scope="module")
-def archive(module_launcher, tmp_path_factory, storescp, model):
-    """`lightbox receive` holding the query files: some in its folder before it starts, the rest sent with
-    dcmsend once it listens."""
+class Stored:
+    """Where an SCP under test keeps what it holds: `lightbox receive` names files by SOP Instance UID in its
+    folder; `lightbox serve` keeps them in its storage area under keys of its own."""
+
+    def __init__(self, service, folder, by_name):
+        self.service, self.folder, self.by_name = service, Path(folder), by_name
+        self._map = None
+
+    def path(self, uid):
+        if self.by_name:
+            return self.folder / f"{uid}.dcm"
+        if self._map is None or uid not in self._map:
+            self._map = files_by_sop_instance(self.folder)
+        return self._map[uid]
+
+    def uids(self):
+        if self.by_name:
+            return {p.stem for p in self.folder.glob("*.dcm")}
+        return set(files_by_sop_instance(self.folder))
+
+
+@pytest.fixture(scope="module", params=["receive", "serve"])
+def archive(request, module_launcher, tmp_path_factory, storescp, model):
+    """The SCP holding the query files: some present before it starts (copied into `lightbox receive`'s folder,
+    or put in with `lightbox import` for `lightbox serve`), the rest sent with dcmsend once it listens."""
     folder = tmp_path_factory.mktemp("archive")
-    for rel in PRESENT:
-        shutil.copy(corpus(rel), folder / f"{sop_instance_uid(corpus(rel))}.dcm")
-    receiver = module_launcher.receive(folder, "--modality", f"STORESCP={HOST}:{storescp.port}",
-                                       "--modality", f"DOWN={HOST}:{free_port()}")
+    destinations = ["--modality", f"STORESCP={HOST}:{storescp.port}", "--modality", f"DOWN={HOST}:{free_port()}"]
+    if request.param == "receive":
+        for rel in PRESENT:
+            shutil.copy(corpus(rel), folder / f"{sop_instance_uid(corpus(rel))}.dcm")
+        receiver = module_launcher.receive(folder, *destinations)
+        receiver.stored = Stored(receiver, folder, by_name=True)
+    else:
+        cp = run([LIGHTBOX, "import", "--data", folder, "--quiet", *[corpus(rel) for rel in PRESENT]])
+        assert cp.returncode == 0, describe(cp)
+        # The model matches person names by case, as PS3.4 C.2.2.2 does by default.
+        receiver = module_launcher.serve(folder, *destinations, env={"LIGHTBOX_QUERY_CASE_INSENSITIVE_NAMES": "false"})
+        receiver.stored = Stored(receiver, folder / "storage", by_name=False)
     staging = tmp_path_factory.mktemp("staging")
     for i, rel in enumerate(SENT):
         shutil.copy(corpus(rel), staging / f"{i:03d}.dcm")
@@ -46,10 +76,9 @@ def archive(module_launcher, tmp_path_factory, storescp, model):
 
 
 def test_archive_holds_the_files_unchanged(archive):
-    stored = {p.name for p in archive.out.glob("*.dcm")}
-    assert len(stored) == len(PRESENT) + len(SENT)
+    assert archive.stored.uids() == {sop_instance_uid(corpus(rel)) for rel in PRESENT + SENT}
     for rel in PRESENT + SENT:
-        path = archive.out / f"{sop_instance_uid(corpus(rel))}.dcm"
+        path = archive.stored.path(sop_instance_uid(corpus(rel)))
         assert dataset_bytes(path) == dataset_bytes(corpus(rel)), rel
 
 
@@ -274,7 +303,7 @@ def assert_retrieved(model, folder, expected_uids, archive):
     got = files_by_sop_instance(folder)
     assert set(got) == expected_uids, f"retrieved {sorted(got)}, expected {sorted(expected_uids)}"
     for uid, path in got.items():
-        stored = archive.out / f"{uid}.dcm"
+        stored = archive.stored.path(uid)
         assert dataset_bytes(path) == dataset_bytes(stored), f"{uid}: the retrieved data set differs from the stored one"
 
 

@@ -137,7 +137,8 @@ extension SQLiteIndex {
         if let retrieveAETitle { computed.set(DataElement(tag: Tag(0x0008_0054), vr: .AE, string: retrieveAETitle)) }
         computed.set(DataElement(tag: Tag(0x0008_0056), vr: .CS, string: "ONLINE"))
         // Keys the level attributes do not hold (a series query asking for Slice Thickness, a private
-        // attribute) come from the header of the entity's first instance.
+        // attribute) come from the header of one of the entity's instances: the one with the lowest SOP Instance
+        // UID, so that the answer does not depend on arrival order (a reindex answers as the original did).
         if level != .image && plan.wantsInstanceAttributes {
             if let header = try representativeHeader(db, level, id) {
                 for e in header.elements where attributes[e.tag] == nil { attributes.set(e) }
@@ -153,12 +154,12 @@ extension SQLiteIndex {
         case .patient:
             sql = """
                 SELECT i.header FROM instance i JOIN series se ON se.id = i.series JOIN study st ON st.id = se.study
-                WHERE st.patient = ? ORDER BY i.id LIMIT 1
+                WHERE st.patient = ? ORDER BY i.sop_uid LIMIT 1
                 """
         case .study:
-            sql = "SELECT i.header FROM instance i JOIN series se ON se.id = i.series WHERE se.study = ? ORDER BY i.id LIMIT 1"
+            sql = "SELECT i.header FROM instance i JOIN series se ON se.id = i.series WHERE se.study = ? ORDER BY i.sop_uid LIMIT 1"
         case .series:
-            sql = "SELECT header FROM instance WHERE series = ? ORDER BY id LIMIT 1"
+            sql = "SELECT header FROM instance WHERE series = ? ORDER BY sop_uid LIMIT 1"
         case .image:
             return nil
         }

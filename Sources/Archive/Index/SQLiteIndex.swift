@@ -103,59 +103,57 @@ public final class SQLiteIndex: ArchiveIndex {
         }
         let now = r.receivedAt
 
-        // Patient: by Patient ID and its issuer.
-        var s = try db.statement("SELECT id FROM patient WHERE patient_id = ? AND issuer = ?")
-        try s.bind([.text(r.patientID), .text(r.issuerOfPatientID)])
-        var patient: Int64
-        if try s.step() {
-            patient = s.int(0)
-        } else {
-            s = try db.statement("INSERT INTO patient (patient_id, issuer, birth_date, sex, attributes) VALUES (?, ?, ?, ?, ?)")
-            try s.bind([.text(r.patientID), .text(r.issuerOfPatientID), rows.birthDate.map { .text($0) },
-                        rows.sex.map { .text($0) }, .blob(rows.patientAttributes)])
-            try s.run()
-            patient = db.lastInsertedRowID
-            let name = try db.statement("INSERT INTO patient_name (patient, value, lower) VALUES (?, ?, ?)")
-            for value in rows.nameValues {
-                name.reset()
-                try name.bind([.integer(patient), .text(value), .text(value.lowercased())])
-                try name.run()
-            }
-        }
-
-        // Study: by its UID. A study that arrives again under another patient stays with its first one.
-        s = try db.statement("SELECT id, patient, modalities, sop_classes FROM study WHERE study_uid = ?")
-        try s.bind([.text(r.studyInstanceUID)])
-        let study: Int64
-        var newStudy = 0
-        var modalities: String, sopClasses: String
-        if try s.step() {
-            study = s.int(0)
-            patient = s.int(1)
-            modalities = s.text(2) ?? "\\"
-            sopClasses = s.text(3) ?? "\\"
-        } else {
-            s = try db.statement("""
-                INSERT INTO study (patient, study_uid, study_date, accession, study_id, attributes, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            try s.bind([.integer(patient), .text(r.studyInstanceUID), rows.studyDate.map { .text($0) }, rows.accession.map { .text($0) },
-                        rows.studyID.map { .text($0) }, .blob(rows.studyAttributes), .integer(now), .integer(now)])
-            try s.run()
-            study = db.lastInsertedRowID
-            newStudy = 1
-            modalities = "\\"
-            sopClasses = "\\"
-        }
-
-        // Series: by its UID, likewise staying in its first study.
-        s = try db.statement("SELECT id FROM series WHERE series_uid = ?")
+        // From the series up: a series that arrives again under another study stays in its first one, and a study
+        // that arrives again under another patient with its first one (no entity is made that would stay empty).
+        var patient: Int64 = 0, study: Int64 = 0, series: Int64 = 0
+        var newStudy = 0, newSeries = 0
+        var modalities = "\\", sopClasses = "\\"
+        var s = try db.statement("""
+            SELECT se.id, st.id, st.patient, st.modalities, st.sop_classes FROM series se JOIN study st ON st.id = se.study
+            WHERE se.series_uid = ?
+            """)
         try s.bind([.text(r.seriesInstanceUID)])
-        let series: Int64
-        var newSeries = 0
         if try s.step() {
-            series = s.int(0)
+            (series, study, patient) = (s.int(0), s.int(1), s.int(2))
+            modalities = s.text(3) ?? "\\"
+            sopClasses = s.text(4) ?? "\\"
         } else {
+            // Study: by its UID.
+            s = try db.statement("SELECT id, patient, modalities, sop_classes FROM study WHERE study_uid = ?")
+            try s.bind([.text(r.studyInstanceUID)])
+            if try s.step() {
+                (study, patient) = (s.int(0), s.int(1))
+                modalities = s.text(2) ?? "\\"
+                sopClasses = s.text(3) ?? "\\"
+            } else {
+                // Patient: by Patient ID and its issuer.
+                s = try db.statement("SELECT id FROM patient WHERE patient_id = ? AND issuer = ?")
+                try s.bind([.text(r.patientID), .text(r.issuerOfPatientID)])
+                if try s.step() {
+                    patient = s.int(0)
+                } else {
+                    s = try db.statement("INSERT INTO patient (patient_id, issuer, birth_date, sex, attributes) VALUES (?, ?, ?, ?, ?)")
+                    try s.bind([.text(r.patientID), .text(r.issuerOfPatientID), rows.birthDate.map { .text($0) },
+                                rows.sex.map { .text($0) }, .blob(rows.patientAttributes)])
+                    try s.run()
+                    patient = db.lastInsertedRowID
+                    let name = try db.statement("INSERT INTO patient_name (patient, value, lower) VALUES (?, ?, ?)")
+                    for value in rows.nameValues {
+                        name.reset()
+                        try name.bind([.integer(patient), .text(value), .text(value.lowercased())])
+                        try name.run()
+                    }
+                }
+                s = try db.statement("""
+                    INSERT INTO study (patient, study_uid, study_date, accession, study_id, attributes, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                try s.bind([.integer(patient), .text(r.studyInstanceUID), rows.studyDate.map { .text($0) }, rows.accession.map { .text($0) },
+                            rows.studyID.map { .text($0) }, .blob(rows.studyAttributes), .integer(now), .integer(now)])
+                try s.run()
+                study = db.lastInsertedRowID
+                newStudy = 1
+            }
             s = try db.statement("INSERT INTO series (study, series_uid, modality, series_number, attributes) VALUES (?, ?, ?, ?, ?)")
             try s.bind([.integer(study), .text(r.seriesInstanceUID), rows.modality.map { .text($0) },
                         rows.seriesNumber.map { .text($0) }, .blob(rows.seriesAttributes)])
@@ -258,8 +256,9 @@ public final class SQLiteIndex: ArchiveIndex {
 
     // MARK: Lookups
 
+    /// The columns `storedInstance` reads (0...7, then i.id), and the joins they come from.
     static let instanceColumns = """
-        i.sop_uid, i.sop_class, se.series_uid, st.study_uid, i.transfer_syntax, i.storage_key, i.size, i.sha256
+        i.sop_uid, i.sop_class, se.series_uid, st.study_uid, i.transfer_syntax, i.storage_key, i.size, i.sha256, i.id
         FROM instance i JOIN series se ON se.id = i.series JOIN study st ON st.id = se.study
         """
 
@@ -298,7 +297,7 @@ public final class SQLiteIndex: ArchiveIndex {
             while true {
                 // A page per read: no read transaction stays open while the caller works.
                 let page: [(Int64, StoredInstance)] = try read { db in
-                    let s = try db.statement("SELECT \(SQLiteIndex.instanceColumns), i.id WHERE i.id > ? ORDER BY i.id LIMIT 1000")
+                    let s = try db.statement("SELECT \(SQLiteIndex.instanceColumns) WHERE i.id > ? ORDER BY i.id LIMIT 1000")
                     try s.bind([.integer(after)])
                     var out: [(Int64, StoredInstance)] = []
                     while try s.step() { out.append((s.int(8), SQLiteIndex.storedInstance(s))) }

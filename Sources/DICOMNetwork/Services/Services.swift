@@ -212,4 +212,20 @@ public enum QueryRetrieveModel {
     public static func isPatientRoot(_ uid: String) -> Bool {
         uid == patientRootFind || uid == patientRootMove || uid == patientRootGet
     }
+
+    /// The SCP's answer to a Query/Retrieve SOP Class Extended Negotiation sub-item (PS3.4 C.5.1.1, C.5.2.1,
+    /// C.5.3.1): each proposed option echoed as 1 when we support it, 0 when not. FIND: relational queries and
+    /// combined date-time matching are supported; fuzzy semantic matching of person names and timezone
+    /// adjustment are not. MOVE and GET: relational retrieval is (a retrieve needs only its level's unique key);
+    /// enhanced multi-frame conversion is not. Nil for other SOP classes (no sub-item in the A-ASSOCIATE-AC).
+    @Sendable public static func extendedNegotiationReply(sopClass: String, proposed: [UInt8]) -> [UInt8]? {
+        let supported: [Bool]
+        switch sopClass {
+        case patientRootFind, studyRootFind: supported = [true, true, false, false]
+        case patientRootMove, studyRootMove, patientRootGet, studyRootGet: supported = [true, false]
+        default: return nil
+        }
+        guard !proposed.isEmpty else { return nil }
+        return proposed.enumerated().map { i, byte in byte == 1 && i < supported.count && supported[i] ? 1 : 0 }
+    }
 }
