@@ -3,7 +3,7 @@
 
 - ingest of a 4,000-instance CT set (512x512, 16-bit) with 1 and 4 associations (storescu processes):
   instances/s, MB/s, server CPU per instance, peak RSS. Lightbox syncs every file before its success
-  (durability "fsync"); Orthanc 1.10 as Debian ships it does not sync at all.
+  (durability "fsync"); so does Orthanc 1.10 (SyncStorageArea, on by default since 1.7.4, set explicitly here).
 - C-FIND study-level latency on an open association (`lightbox find --repeat`, the same client for both), by
   PatientID, by PatientName wildcard (SMITH*, about 100 matches) and by a StudyDate range, on an index of
   100,000 studies.
@@ -34,6 +34,8 @@ OUT = store.OUT
 ENV = store.ENV
 STUDIES = int(os.environ.get("BENCH_STUDIES", "100000"))
 RUN = OUT / f"archive-run-{os.getpid()}"
+# Which parts to run (all by default): BENCH_PARTS=find,retrieve skips the ingest, say.
+PARTS = set(os.environ.get("BENCH_PARTS", "ingest,find,retrieve").split(","))
 
 
 def lightbox_server(folder, port, modalities=()):
@@ -55,7 +57,9 @@ def orthanc_server(folder, port, modalities=()):
   "DicomAet": "ORTHANC", "DicomPort": {port}, "HttpPort": {port + 1}, "DicomCheckCalledAet": false,
   "RemoteAccessAllowed": false, "AuthenticationEnabled": false, "Plugins": [], "StorageCompression": false,
   "DicomScpTimeout": 30, "HttpServerEnabled": true, "DicomModalities": {{ {entries} }},
-  "LimitFindResults": 0, "LimitFindInstances": 0
+  "LimitFindResults": 0, "LimitFindInstances": 0, "SyncStorageArea": true,
+  "DicomAlwaysAllowEcho": true, "DicomAlwaysAllowStore": true, "DicomAlwaysAllowFind": true,
+  "DicomAlwaysAllowGet": true, "DicomAlwaysAllowMove": true
 }}""")
     proc = subprocess.Popen(["Orthanc", str(config)], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=folder)
     store.wait_port(port)
@@ -275,11 +279,11 @@ def main():
             print(f"{what:44} {unit:9} {ours:10.2f} {theirs:10.2f} {ratio:8.2f} {better:8.2f}x  {note}", flush=True)
 
         header = f"{'what':44} {'unit':9} {'Lightbox':>10} {'Orthanc':>10} {'L/O':>8} {'better':>9}"
-        print(f"{len(files)} CT instances ({mb:.0f} MB); {STUDIES} studies for C-FIND; Orthanc 1.10 (no fsync), Lightbox fsync\n")
+        print(f"{len(files)} CT instances ({mb:.0f} MB); {STUDIES} studies for C-FIND; both fsync each file\n")
         print(header)
         print("-" * len(header))
         rss = {"Lightbox": 0.0, "Orthanc": 0.0}
-        for parallel in (1, 4):
+        for parallel in (1, 4) if "ingest" in PARTS else ():
             ours = ingest("Lightbox", files, parallel)
             theirs = ingest("Orthanc", files, parallel)
             row(f"ingest, {parallel} association{'s' if parallel > 1 else ''}", "inst/s", ours[0], theirs[0])
@@ -288,16 +292,17 @@ def main():
             row(f"server CPU per instance, {parallel} assoc.", "ms", ours[1] * 1000, theirs[1] * 1000, higher_is_better=False)
             rss["Lightbox"] = max(rss["Lightbox"], ours[2])
             rss["Orthanc"] = max(rss["Orthanc"], theirs[2])
-        row("peak RSS while ingesting", "MiB", rss["Lightbox"], rss["Orthanc"], higher_is_better=False)
-        for what, keys in [("C-FIND study by PatientID", ["PatientID=P012345"]),
+        if "ingest" in PARTS:
+            row("peak RSS while ingesting", "MiB", rss["Lightbox"], rss["Orthanc"], higher_is_better=False)
+        for what, keys in [] if "find" not in PARTS else [("C-FIND study by PatientID", ["PatientID=P012345"]),
                            ("C-FIND study by PatientName=SMITH*", ["PatientName=SMITH*"]),
                            ("C-FIND study by StudyDate range (a month)", ["StudyDate=20150301-20150331"])]:
             ours, n1 = find_latency("Lightbox", keys)
             theirs, n2 = find_latency("Orthanc", keys)
             row(what, "ms", ours, theirs, higher_is_better=False,
                 note=f"{n1} matches" + ("" if n1 == n2 else f" (Orthanc: {n2})"))
-        top = ceiling(series500)
-        for how in ("move", "get"):
+        top = ceiling(series500) if "retrieve" in PARTS else 0
+        for how in ("move", "get") if "retrieve" in PARTS else ():
             ours = retrieve("Lightbox", series500, how)
             theirs = retrieve("Orthanc", series500, how)
             row(f"C-{how.upper()} of a 500-instance series", "inst/s", ours, theirs,
