@@ -120,7 +120,10 @@ public struct DataSetWriter {
                 }
             }
             for e in dataSet.elements {
-                if e.tag.isGroupLength, let b = e.bytes, b.count == 4 {
+                // A value that is written as 4 bytes (a damaged 3-byte one is padded to 4) becomes the group's
+                // length (PS3.5 §7.2), so that a second write changes nothing; other sizes stay as they are, as
+                // the lengths of the items around them were computed with them.
+                if e.tag.isGroupLength, let b = e.bytes, b.count + (b.count & 1) == 4 {
                     let length = UInt32(truncatingIfNeeded: lengths[e.tag.group] ?? 0)
                     try writeElement(DataElement(tag: e.tag, vr: e.vr, integers: [length]), explicitVR: explicitVR, to: &sink)
                 } else {
