@@ -558,3 +558,28 @@ def test_relational_query_only_when_negotiated(small_archive):
     assert statuses == [0xA900]
     statuses, found = ask(relational=True)
     assert statuses == [0xFF00, 0x0000] and found == [uid]
+
+
+@pytest.mark.parametrize("code,expected", [("IRMCEREB", 1), ("IRM*", 1), ("NOTHING", 0), ("", 2)])
+def test_sequence_matching(small_archive, code, expected):
+    """Sequence matching (PS3.4 C.2.2.2.6): an item of ProcedureCodeSequence with a Code Value key matches the
+    studies with an item that matches; an empty item matches every study and returns the sequence."""
+    from pynetdicom import AE
+
+    find = "1.2.840.10008.5.1.4.1.2.2.1"
+    q = pydicom.Dataset()
+    q.QueryRetrieveLevel, q.StudyInstanceUID = "STUDY", ""
+    item = pydicom.Dataset()
+    item.CodeValue, item.CodingSchemeDesignator = code, ""
+    q.ProcedureCodeSequence = [item]
+    a = AE(ae_title="SEQUENCES")
+    a.add_requested_context(find)
+    assoc = a.associate(HOST, small_archive.port, ae_title=small_archive.aet)
+    assert assoc.is_established
+    responses = [d for s, d in assoc.send_c_find(q, find) if d is not None]
+    assoc.release()
+    assert len(responses) == expected
+    for r in responses:
+        if code:
+            assert r.ProcedureCodeSequence[0].CodeValue == "IRMCEREB"
+            assert r.ProcedureCodeSequence[0].CodingSchemeDesignator == "XPLORE"
