@@ -48,6 +48,9 @@ let package = Package(
         // `lightbox serve`: settings, the JSON log, the archive as DICOM services, demo studies on first start.
         .target(name: "Server", dependencies: ["Archive", "DICOMNetwork", "DICOMQuery", "Crypto", "DemoData"]),
 
+        // Pixel data codecs (PS3.5 Annex A.4, G): decoding and encoding frames; pure Swift where no library covers it.
+        .target(name: "ImageCodecs"),
+
         // Demo studies generated from a head phantom, for `make run` and the benchmarks.
         .target(name: "DemoData", dependencies: ["DICOM"]),
 
@@ -63,5 +66,6 @@ let package = Package(
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "DICOM", "DICOMQuery", "Crypto", "SQLite", "Transport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Archive", "DICOMNetwork", "DICOM", "DICOMQuery", "Transport"]),
         .testTarget(name: "LightboxCLITests", dependencies: ["DICOM"]),
+        .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs", "DICOM"]),
     ]
 )
