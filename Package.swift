@@ -49,13 +49,14 @@ let package = Package(
         .target(name: "Server", dependencies: ["Archive", "DICOMNetwork", "DICOMQuery", "Crypto", "DemoData"]),
 
         // Pixel data codecs (PS3.5 Annex A.4, G): decoding and encoding frames; pure Swift where no library covers it.
-        .target(name: "ImageCodecs"),
+        .target(name: "ImageCodecs", dependencies: ["DICOMCore"]),
 
         // Demo studies generated from a head phantom, for `make run` and the benchmarks.
         .target(name: "DemoData", dependencies: ["DICOM"]),
 
         // The one executable.
-        .executableTarget(name: "lightbox", dependencies: ["DICOM", "DICOMNetwork", "DICOMQuery", "Crypto", "DemoData", "Archive", "Server"]),
+        .executableTarget(name: "lightbox", dependencies: ["DICOM", "DICOMNetwork", "DICOMQuery", "Crypto", "DemoData", "Archive", "Server",
+                                                         "ImageCodecs"]),
 
         .testTarget(name: "ZlibTests", dependencies: ["Zlib"]),
         .testTarget(name: "DICOMCoreTests", dependencies: ["DICOMCore"]),

@@ -1,4 +1,5 @@
 import DICOM
+import ImageCodecs
 
 /// `lightbox transcode`: writes a file in another transfer syntax.
 let transcodeCommand = Command(
@@ -24,7 +25,8 @@ func runTranscode(_ args: ParsedArguments) throws -> Int32 {
             printError("lightbox transcode: unknown transfer syntax \(to)")
             return 1
         }
-        let bytes = try file.encodedData(transferSyntax: syntax)
+        // Pixel data changes form when the file goes into or out of an encapsulated syntax (RLE so far).
+        let bytes = try file.transcodingPixels(to: syntax).encodedData(transferSyntax: syntax)
         try writeFile(out, bytes)
     } catch {
         printError("lightbox transcode: \(path): \(error)")
