@@ -16,9 +16,19 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "COpenJPEG", pkgConfig: "libopenjp2", providers: [.apt(["libopenjp2-7-dev"])]),
+        .systemLibrary(name: "CCharLS", pkgConfig: "charls", providers: [.apt(["libcharls-dev"])]),
+        .systemLibrary(name: "CSPNG", pkgConfig: "spng", providers: [.apt(["libspng-dev"])]),
 
         // Swift wrappers of the leaves.
         .target(name: "Zlib", dependencies: ["CZlib"]),
+        // libjpeg reports errors by longjmp, which must not cross Swift frames: a small C glue holds every setjmp.
+        .target(name: "CJPEGGlue", dependencies: ["CLibJPEG"], linkerSettings: [.linkedLibrary("jpeg")]),
+        .target(name: "JPEGTurbo", dependencies: ["CJPEGGlue"]),
+        .target(name: "OpenJPEG", dependencies: ["COpenJPEG"]),
+        .target(name: "CharLS", dependencies: ["CCharLS"]),
+        .target(name: "PNG", dependencies: ["CSPNG"]),
 
         // Linux calls Swift cannot make (behind _GNU_SOURCE, or variadic), in C.
         .target(name: "CLinux"),
@@ -49,14 +59,18 @@ let package = Package(
         .target(name: "Server", dependencies: ["Archive", "DICOMNetwork", "DICOMQuery", "Crypto", "DemoData"]),
 
         // Pixel data codecs (PS3.5 Annex A.4, G): decoding and encoding frames; pure Swift where no library covers it.
-        .target(name: "ImageCodecs", dependencies: ["DICOMCore"]),
+        // libjpeg-turbo (8-bit DCT), OpenJPEG (JPEG 2000, HTJ2K) and CharLS (JPEG-LS) where they cover a case.
+        .target(name: "ImageCodecs", dependencies: ["DICOMCore", "Zlib", "JPEGTurbo", "OpenJPEG", "CharLS"], exclude: ["JPEG"]),
+
+        // Rendering (PS3.4 Annex N): Modality LUT, VOI LUT, presentation, colour models, overlays; PNG and JPEG out.
+        .target(name: "Imaging", dependencies: ["DICOMCore", "ImageCodecs", "JPEGTurbo", "PNG"]),
 
         // Demo studies generated from a head phantom, for `make run` and the benchmarks.
         .target(name: "DemoData", dependencies: ["DICOM"]),
 
         // The one executable.
         .executableTarget(name: "lightbox", dependencies: ["DICOM", "DICOMNetwork", "DICOMQuery", "Crypto", "DemoData", "Archive", "Server",
-                                                         "ImageCodecs"]),
+                                                         "ImageCodecs", "Imaging"]),
 
         .testTarget(name: "ZlibTests", dependencies: ["Zlib"]),
         .testTarget(name: "DICOMCoreTests", dependencies: ["DICOMCore"]),
@@ -67,6 +81,7 @@ let package = Package(
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "DICOM", "DICOMQuery", "Crypto", "SQLite", "Transport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Archive", "DICOMNetwork", "DICOM", "DICOMQuery", "Transport"]),
         .testTarget(name: "LightboxCLITests", dependencies: ["DICOM"]),
-        .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs", "DICOM"]),
+        .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs", "DICOM", "JPEGTurbo", "OpenJPEG", "CharLS", "PNG"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "ImageCodecs", "DICOM", "PNG"]),
     ]
 )

@@ -1,78 +1,117 @@
 import DICOMCore
 
 extension DICOMFile {
+    /// The file's pixel data as frames, as stored.
+    public func pixelFrames() throws(CodecError) -> PixelFrames {
+        try PixelFrames(dataSet, transferSyntax: transferSyntax)
+    }
+
+    /// Frame `index` (from 0) decoded to native form.
+    public func decodedFrame(_ index: Int) throws(CodecError) -> DecodedFrame {
+        try FrameDecoder.decode(pixelFrames(), frame: index)
+    }
+
     /// The file ready to be written in `target`: its pixel data decoded from, or encoded to, an encapsulated
     /// syntax when the change needs it (PS3.5 §8.2, Annex A.4). Native to native needs nothing here (the writer
-    /// re-encodes). Covered so far: RLE Lossless both ways; other compressed syntaxes throw, naming the syntax.
-    public func transcodingPixels(to target: TransferSyntax) throws(CodecError) -> DICOMFile {
+    /// re-encodes). The Image Pixel module follows the pixels: the photometric interpretation a codec implies,
+    /// Planar Configuration 0 for colour, and the lossy compression attributes (PS3.3 C.7.6.1.1.5) when
+    /// information was lost.
+    public func transcodingPixels(to target: TransferSyntax,
+                                  options: FrameEncoder.Options = FrameEncoder.Options()) throws(CodecError) -> DICOMFile {
         guard dataSet[.pixelData] != nil, transferSyntax.uid != target.uid,
               transferSyntax.isEncapsulated || target.isEncapsulated else { return self }
-        let g = try pixelGeometry()
-        let frames = max(1, dataSet.integers(.numberOfFrames)?.first ?? 1)
-        guard let frameLength = g.frameLength else { throw CodecError("pixel data of \(g.rows)x\(g.columns) cannot be held") }
+        if target.isEncapsulated && !FrameEncoder.encodable.contains(target.uid) {
+            if ["1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203"].contains(target.uid) {
+                throw CodecError("no encoder for \(target.name): Debian's OpenJPEG 2.5.0 decodes HTJ2K but does not encode it")
+            }
+            throw CodecError("no encoder for \(target.name)")
+        }
+        let frames = try pixelFrames()
         var out = self
         out.encodedDataSet = nil
         out.transferSyntax = target
-        if transferSyntax.isEncapsulated {
-            guard transferSyntax.uid == RLELossless.transferSyntaxUID else {
-                throw CodecError("no decoder for \(transferSyntax.name) yet")
+        // Decoded frames, one by one, so memory holds the output and one frame beside it.
+        var described = frames.description
+        var native: [UInt8] = []
+        var fragments: [Bytes] = []
+        var photometric: String?
+        var lossy: String?
+        var encodedBytes = 0
+        for f in 0..<frames.count {
+            let frame = try FrameDecoder.decode(frames, frame: f)
+            described = frame.description
+            if target.isEncapsulated {
+                let encoded = try FrameEncoder.encode(frame, to: target, options: options)
+                photometric = encoded.photometric
+                lossy = encoded.lossyMethod
+                encodedBytes += encoded.bytes.count
+                fragments.append(Bytes(encoded.bytes.count & 1 == 1 ? encoded.bytes + [0] : encoded.bytes))
+            } else if described.bitsAllocated == 1 {
+                Self.appendBits(frame.bytes, count: described.pixels * described.samplesPerPixel, frameIndex: f, to: &native)
+            } else {
+                if native.isEmpty { native.reserveCapacity(frame.bytes.count * frames.count) }
+                native += frame.bytes
             }
-            guard let encapsulated = dataSet[.pixelData]?.encapsulated else { throw CodecError("the pixel data is not encapsulated") }
-            let grouped = encapsulated.frames(numberOfFrames: frames)
-            guard grouped.count == frames else { throw CodecError("\(grouped.count) frames of pixel data where \(frames) are declared") }
-            var pixels: [UInt8] = []
-            pixels.reserveCapacity(frameLength * frames)
-            for fragments in grouped {
-                pixels += try RLELossless.decode(fragments.flatMap { Array($0) }, geometry: g)
-            }
-            out.dataSet.set(DataElement(tag: .pixelData, vr: g.bitsAllocated > 8 ? .OW : .OB, bytes: Bytes(pixels)))
-            if g.samplesPerPixel > 1 { out.dataSet.set(DataElement(tag: Tag(0x0028_0006), vr: .US, integers: [UInt16(0)])) }
         }
+        var pixelModule = described
+        pixelModule.numberOfFrames = frames.count
+        if let photometric { pixelModule.photometric = photometric }
         if target.isEncapsulated {
-            guard target.uid == RLELossless.transferSyntaxUID else { throw CodecError("no encoder for \(target.name) yet") }
-            // Chroma subsampled data has no place in RLE's one-segment-per-plane layout (PS3.5 §8.2.2).
-            let photometric = out.dataSet[Tag(0x0028_0004)]?.string()?.trimmingSpaces ?? ""
-            guard !photometric.hasPrefix("YBR_FULL_422"), !photometric.hasPrefix("YBR_PARTIAL") else {
-                throw CodecError("RLE cannot hold \(photometric) (subsampled) pixel data")
-            }
-            guard !transferSyntax.isBigEndian || g.bitsAllocated == 8 else {
-                throw CodecError("RLE from \(transferSyntax.name): convert to little endian first")
-            }
-            guard let native = out.dataSet[.pixelData]?.bytes, native.count >= frameLength * frames else {
-                throw CodecError("the native pixel data is shorter than \(frames) frames of \(frameLength) bytes")
-            }
-            let planar = (out.dataSet.integers(Tag(0x0028_0006))?.first ?? 0) == 1 && g.samplesPerPixel > 1
-            var fragments: [Bytes] = []
             var offsets: [UInt8] = []
-            var position: UInt32 = 0
-            for f in 0..<frames {
-                var frame = Array(native[native.startIndex + f * frameLength ..< native.startIndex + (f + 1) * frameLength])
-                if planar { frame = DICOMFile.interleaved(frame, geometry: g) }
-                let encoded = try RLELossless.encode(frame, geometry: g)
-                for k in 0..<4 { offsets.append(UInt8(truncatingIfNeeded: position >> (8 * UInt32(k)))) }
-                position += UInt32(8 + encoded.count)
-                fragments.append(Bytes(encoded))
+            if fragments.count > 1 {
+                var position: UInt32 = 0
+                for fragment in fragments {
+                    for k in 0..<4 { offsets.append(UInt8(truncatingIfNeeded: position >> (8 * UInt32(k)))) }
+                    position &+= UInt32(truncatingIfNeeded: 8 + fragment.count)
+                }
             }
-            let pixels = EncapsulatedPixelData(basicOffsetTable: Bytes(offsets), fragments: fragments)
-            out.dataSet.set(DataElement(tag: .pixelData, vr: .OB, value: .encapsulated(pixels)))
-            if planar { out.dataSet.set(DataElement(tag: Tag(0x0028_0006), vr: .US, integers: [UInt16(0)])) }
+            out.dataSet.set(DataElement(tag: .pixelData, vr: .OB,
+                                        value: .encapsulated(EncapsulatedPixelData(basicOffsetTable: Bytes(offsets), fragments: fragments))))
+        } else {
+            out.dataSet.set(DataElement(tag: .pixelData, vr: pixelModule.bitsAllocated > 8 ? .OW : .OB, bytes: Bytes(native)))
+        }
+        out.dataSet.remove(.extendedOffsetTable)
+        out.dataSet.remove(.extendedOffsetTableLengths)
+        out.dataSet.set(DataElement(tag: .photometricInterpretation, vr: .CS, string: pixelModule.photometric))
+        if pixelModule.isColor { out.dataSet.set(DataElement(tag: Tag(0x0028_0006), vr: .US, integers: [UInt16(0)])) }
+        if let lossy {
+            let uncompressed = Double((pixelModule.frameBytes ?? 0) * frames.count)
+            let ratio = encodedBytes > 0 ? uncompressed / Double(encodedBytes) : 1
+            out.markLossy(method: lossy, ratio: ratio)
         }
         return out
     }
 
-    func pixelGeometry() throws(CodecError) -> FrameGeometry {
-        guard let rows = dataSet.integers(.rows)?.first, let columns = dataSet.integers(.columns)?.first,
-              let bits = dataSet.integers(.bitsAllocated)?.first else {
-            throw CodecError("Rows, Columns or Bits Allocated is missing")
+    /// Lossy Image Compression "01", with this step's ratio and method appended to any earlier ones (PS3.3 C.7.6.1.1.5).
+    mutating func markLossy(method: String, ratio: Double) {
+        dataSet.set(DataElement(tag: Tag(0x0028_2110), vr: .CS, string: "01"))
+        let ratios = (dataSet.strings(Tag(0x0028_2112)) ?? []) + [String(format3(ratio))]
+        let methods = (dataSet.strings(Tag(0x0028_2114)) ?? []) + [method]
+        dataSet.set(DataElement(tag: Tag(0x0028_2112), vr: .DS, string: ratios.joined(separator: "\\")))
+        dataSet.set(DataElement(tag: Tag(0x0028_2114), vr: .CS, string: methods.joined(separator: "\\")))
+    }
+
+    /// 1-bit frames are packed end to end in native pixel data (PS3.5 §8.1.1 and Annex D).
+    static func appendBits(_ frame: [UInt8], count: Int, frameIndex: Int, to out: inout [UInt8]) {
+        let start = frameIndex * count
+        if start % 8 == 0 {
+            out.removeLast(max(0, out.count - start / 8))
+            out += frame.prefix((count + 7) / 8)
+            return
         }
-        return FrameGeometry(rows: rows, columns: columns, samplesPerPixel: dataSet.integers(.samplesPerPixel)?.first ?? 1,
-                             bitsAllocated: bits)
+        let needed = (start + count + 7) / 8
+        if out.count < needed { out += [UInt8](repeating: 0, count: needed - out.count) }
+        for b in 0..<count where (frame[b >> 3] >> (b & 7)) & 1 == 1 {
+            let s = start + b
+            out[s >> 3] |= 1 << (s & 7)
+        }
     }
 
     /// A colour-by-plane frame (Planar Configuration 1) as colour-by-pixel.
     static func interleaved(_ planar: [UInt8], geometry g: FrameGeometry) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: planar.count)
         let b = g.bytesPerSample, n = g.pixels
+        guard planar.count >= n * g.samplesPerPixel * b else { return planar }
         for s in 0..<g.samplesPerPixel {
             for i in 0..<n {
                 for k in 0..<b { out[(i * g.samplesPerPixel + s) * b + k] = planar[(s * n + i) * b + k] }
@@ -82,11 +121,10 @@ extension DICOMFile {
     }
 }
 
-extension String {
-    fileprivate var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.last == " " || s.last == "\0" { s.removeLast() }
-        while s.first == " " { s.removeFirst() }
-        return String(s)
-    }
+/// A DS value of at most 16 characters with three decimals at most.
+private func format3(_ value: Double) -> String {
+    let scaled = (value * 1000).rounded() / 1000
+    var text = "\(scaled)"
+    if text.hasSuffix(".0") { text.removeLast(2) }
+    return String(text.prefix(16))
 }

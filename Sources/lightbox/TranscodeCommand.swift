@@ -4,9 +4,12 @@ import ImageCodecs
 /// `lightbox transcode`: writes a file in another transfer syntax.
 let transcodeCommand = Command(
     name: "transcode",
-    summary: "Write a DICOM file in another transfer syntax (native ones and deflate; compressed ones come with the codecs).",
-    usage: "transcode FILE --to UID --out OUT",
+    summary: "Write a DICOM file in another transfer syntax: decodes every readable syntax, encodes RLE, JPEG-LS, JPEG 2000, JPEG Baseline and Deflated Image Frame.",
+    usage: "transcode FILE --to UID --out OUT [--quality Q] [--ratio R] [--near N]",
     options: [
+        .init(name: "--quality", short: nil, value: "Q", help: "JPEG Baseline quality, 1-100 (default 90)."),
+        .init(name: "--ratio", short: nil, value: "R", help: "JPEG 2000 lossy compression ratio (default 10)."),
+        .init(name: "--near", short: nil, value: "N", help: "JPEG-LS near-lossless maximum error (default 2)."),
         .init(name: "--to", short: "-t", value: "UID", help: "Target transfer syntax UID (or keyword, e.g. ExplicitVRLittleEndian)."),
         .init(name: "--out", short: "-o", value: "OUT", help: "Output file."),
     ],
@@ -18,6 +21,19 @@ func runTranscode(_ args: ParsedArguments) throws -> Int32 {
     guard let out = args.value("--out") else { throw UsageError(description: "transcode needs --out OUT") }
     let uid = UIDRegistry.entry(keyword: to)?.uid ?? to
     let path = args.positional[0]
+    var options = FrameEncoder.Options()
+    if let q = args.value("--quality") {
+        guard let v = Int(q), (1...100).contains(v) else { throw UsageError(description: "--quality takes 1 to 100") }
+        options.jpegQuality = v
+    }
+    if let r = args.value("--ratio") {
+        guard let v = Float(r), v >= 1, v <= 1000 else { throw UsageError(description: "--ratio takes 1 to 1000") }
+        options.jpeg2000Ratio = v
+    }
+    if let n = args.value("--near") {
+        guard let v = Int(n), (1...255).contains(v) else { throw UsageError(description: "--near takes 1 to 255") }
+        options.nearLossless = v
+    }
     do {
         let file = try DICOMFile.open(path)
         // A transfer syntax the registry does not know can only be the file's own (written back unchanged).
@@ -25,8 +41,8 @@ func runTranscode(_ args: ParsedArguments) throws -> Int32 {
             printError("lightbox transcode: unknown transfer syntax \(to)")
             return 1
         }
-        // Pixel data changes form when the file goes into or out of an encapsulated syntax (RLE so far).
-        let bytes = try file.transcodingPixels(to: syntax).encodedData(transferSyntax: syntax)
+        // Pixel data changes form when the file goes into or out of an encapsulated syntax.
+        let bytes = try file.transcodingPixels(to: syntax, options: options).encodedData(transferSyntax: syntax)
         try writeFile(out, bytes)
     } catch {
         printError("lightbox transcode: \(path): \(error)")
