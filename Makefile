@@ -45,9 +45,9 @@ reference-test: venv build
 interop-test: venv build
 	LIGHTBOX=.build/release/lightbox $(PY) -m pytest -q Tests/Interop
 
-# libFuzzer over the reader, seeded from the corpus, for a bounded time.
-fuzz:
-	tools/fuzz.sh $(FUZZ_SECONDS) reader pdu
+# libFuzzer over the reader, the PDU decoder and the pixel decoders, seeded from the corpus, for a bounded time.
+fuzz: venv
+	PYTHON=$(PY) tools/fuzz.sh $(FUZZ_SECONDS) reader pdu pixels
 
 bench: deps venv build
 	$(PY) bench/parse.py

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (the DICOM reader, the PDU decoder) and runs each for a bounded time.
-# Usage: tools/fuzz.sh SECONDS [TARGET...]   (targets: reader pdu; default both, SECONDS each)
+# Usage: tools/fuzz.sh SECONDS [TARGET...]   (targets: reader pdu pixels; default all, SECONDS each)
 # Seeds: the shared corpus for the reader (an empty corpus when it is absent); generated PDUs for the decoder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("${@:-reader}")
-[ $# -eq 0 ] && targets=(reader pdu)
+[ $# -eq 0 ] && targets=(reader pdu pixels)
 out=.build/fuzz
 mkdir -p "$out"
 # Crash inputs go to .fuzz/ (not the checkout's root); Swift's backtracer and ASan do not mix.
@@ -23,6 +23,29 @@ build() {  # name, entry file, extra sources...
         flock /tmp/swift-build.lock swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name DICOMCore \
             $sources "$entry" -o "$out/$name" 2>&1 | grep -E "error" | grep -v "Cannot export local symbol" || true
     fi
+}
+
+# The pixel decoders: DICOMCore, ImageCodecs and the library wrappers compiled as one module (their imports of
+# each other removed), the C glue for libjpeg compiled with the fuzzer's instrumentation, the libraries linked.
+build_pixels() {
+    local src="$out/pixels-src" dirs="Sources/DICOMCore Sources/ImageCodecs Sources/CharLS Sources/OpenJPEG Sources/JPEGTurbo Sources/Zlib"
+    if [ -x "$out/pixels" ] && [ -z "$(find $dirs Sources/CJPEGGlue Fuzz/PixelFuzz.swift -newer "$out/pixels" -type f | head -1)" ]; then
+        return
+    fi
+    echo "fuzz: building the pixels target"
+    rm -rf "$src" && mkdir -p "$src/glue"
+    for f in $(find $dirs -name '*.swift' | sort); do
+        mkdir -p "$src/$(dirname "$f")"
+        sed -E '/^import (DICOMCore|ImageCodecs|CharLS|OpenJPEG|JPEGTurbo|Zlib)$/d' "$f" > "$src/$f"
+    done
+    cp Sources/CJPEGGlue/include/jpegglue.h "$src/glue/"
+    printf 'module CJPEGGlue {\n    header "jpegglue.h"\n    export *\n}\n' > "$src/glue/module.modulemap"
+    clang -O1 -fsanitize=fuzzer-no-link,address -c Sources/CJPEGGlue/jpegglue.c -I Sources/CJPEGGlue/include -o "$out/jpegglue.o"
+    flock /tmp/swift-build.lock swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name Pixels \
+        $(find "$src" -name '*.swift' | sort) Fuzz/PixelFuzz.swift "$out/jpegglue.o" \
+        -I "$src/glue" -I Sources/CCharLS -I Sources/COpenJPEG -I /usr/include/openjpeg-2.5 -I Sources/CZlib \
+        -lopenjp2 -lcharls -ljpeg -lz -o "$out/pixels" 2>&1 | grep -E "error" | grep -v "Cannot export local symbol" || true
+    [ -x "$out/pixels" ] || { echo "fuzz: the pixels target did not build" >&2; exit 1; }
 }
 
 run() {  # name, corpus dirs...
@@ -62,6 +85,12 @@ for target in "${targets[@]}"; do
         mkdir -p .fuzz/pdu-seeds
         python3 tools/pdu_seeds.py .fuzz/pdu-seeds
         run pdu .fuzz/pdu-seeds
+        ;;
+    pixels)
+        build_pixels
+        mkdir -p .fuzz/pixels-seeds
+        ${PYTHON:-python3} tools/pixel_seeds.py .fuzz/pixels-seeds || true
+        run pixels .fuzz/pixels-seeds
         ;;
     *) echo "fuzz: unknown target $target" >&2; exit 2 ;;
     esac

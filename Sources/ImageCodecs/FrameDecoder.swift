@@ -20,7 +20,12 @@ public enum FrameDecoder {
         let syntax = frames.transferSyntax
         if !frames.isEncapsulated {
             var bytes = try frames.nativeFrame(index)
-            if syntax.isBigEndian && d.bitsAllocated > 8 { swapBytes(&bytes, width: d.bitsAllocated / 8) }
+            let unit = d.bitsAllocated / 8
+            if syntax.isBigEndian && unit > 1 && frames.readerSwapUnit != unit {
+                // Undo the reader's swap by its VR's unit, then swap by the sample's own width.
+                if frames.readerSwapUnit > 1 { swapBytes(&bytes, width: frames.readerSwapUnit) }
+                swapBytes(&bytes, width: unit)
+            }
             if d.photometric == "YBR_FULL_422" && d.bitsAllocated >= 8 {
                 bytes = expand422(bytes, d)
                 d.photometric = "YBR_FULL"

@@ -136,17 +136,34 @@ extension DecodedFrame {
         }
         let n = d.pixels * d.samplesPerPixel
         let bits = d.bitsStored
-        var out = [Int32](repeating: 0, count: n)
-        frame.bytes.withUnsafeBytes { raw in
-            for i in 0..<n {
-                var v: UInt32 = 0
-                for k in 0..<d.bytesPerSample { v |= UInt32(raw[i * d.bytesPerSample + k]) << (8 * UInt32(k)) }
-                let mask: UInt32 = bits >= 32 ? .max : (1 << UInt32(bits)) - 1
-                v &= mask
-                if d.signed && bits < 32 && v & (1 << UInt32(bits - 1)) != 0 { v |= ~mask }
-                out[i] = Int32(bitPattern: v)
+        let mask: UInt32 = bits >= 32 ? .max : (1 << UInt32(bits)) - 1
+        let signBit: UInt32 = bits >= 32 ? 0 : 1 << UInt32(bits - 1)
+        let signed = d.signed && bits < 32
+        return [Int32](unsafeUninitializedCapacity: n) { out, initialized in
+            frame.bytes.withUnsafeBytes { raw in
+                // One pass per sample width; the sign extension by shifts keeps the loops branch-free.
+                let shift = Int32(32 - bits)
+                switch d.bytesPerSample {
+                case 1:
+                    let src = raw.bindMemory(to: UInt8.self)
+                    for i in 0..<n {
+                        let v = UInt32(src[i]) & mask
+                        out[i] = signed ? Int32(bitPattern: v << UInt32(shift)) >> shift : Int32(bitPattern: v)
+                    }
+                case 2:
+                    for i in 0..<n {
+                        let v = UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) & mask
+                        out[i] = signed ? Int32(bitPattern: v << UInt32(shift)) >> shift : Int32(bitPattern: v)
+                    }
+                default:
+                    for i in 0..<n {
+                        var v = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) & mask
+                        if signed && v & signBit != 0 { v |= ~mask }
+                        out[i] = Int32(bitPattern: v)
+                    }
+                }
             }
+            initialized = n
         }
-        return out
     }
 }

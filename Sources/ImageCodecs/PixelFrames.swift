@@ -6,6 +6,9 @@ public struct PixelFrames: Sendable {
     public let description: PixelDescription
     public let transferSyntax: TransferSyntax
     private let native: Bytes?
+    /// Bytes per unit the reader already swapped native big endian data in (its VR's: 2 for OW, 4 for OF, 8 for OD,
+    /// 1 for OB, which it leaves alone): what remains is to swap by Bits Allocated instead (PS3.5 §8.1.1).
+    let readerSwapUnit: Int
     private let groups: [[Bytes]]
 
     public init(_ dataSet: DataSet, transferSyntax: TransferSyntax) throws(CodecError) {
@@ -14,6 +17,7 @@ public struct PixelFrames: Sendable {
         guard let element = dataSet[.pixelData] ?? dataSet[.floatPixelData] ?? dataSet[.doubleFloatPixelData] else {
             throw CodecError("the data set has no pixel data")
         }
+        readerSwapUnit = transferSyntax.isBigEndian ? element.vr.swapUnit : 1
         if let encapsulated = element.encapsulated {
             native = nil
             groups = try Self.group(encapsulated, dataSet: dataSet, frames: description.numberOfFrames, syntax: transferSyntax)

@@ -30,7 +30,11 @@ public enum RLELossless {
             let byte = g.bytesPerSample - 1 - s % g.bytesPerSample
             let stride = g.samplesPerPixel * g.bytesPerSample
             let base = sample * g.bytesPerSample + byte
-            let produced = try unpack(frame, from: start, to: end, count: pixels) { i, v in out[base + i * stride] = v }
+            let produced = try out.withUnsafeMutableBufferPointer { (o) throws(CodecError) -> Int in
+                try frame.withUnsafeBufferPointer { (b) throws(CodecError) -> Int in
+                    try unpack(b, from: start, to: end, count: pixels, into: o.baseAddress! + base, stride: stride)
+                }
+            }
             guard produced == pixels else {
                 throw CodecError("RLE: segment \(s + 1) decodes to \(produced) bytes, \(pixels) expected")
             }
@@ -39,8 +43,10 @@ public enum RLELossless {
     }
 
     /// PackBits (G.3.1): a header byte n in 0...127 copies the next n + 1 bytes; n in -127...-1 repeats the next
-    /// byte 1 - n times; -128 is skipped. Stops after `count` bytes; returns how many it produced.
-    static func unpack(_ b: [UInt8], from start: Int, to end: Int, count: Int, _ put: (Int, UInt8) -> Void) throws(CodecError) -> Int {
+    /// byte 1 - n times; -128 is skipped. Writes every `stride`-th byte of `out`; stops after `count` bytes;
+    /// returns how many it produced.
+    static func unpack(_ b: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int, count: Int,
+                       into out: UnsafeMutablePointer<UInt8>, stride: Int) throws(CodecError) -> Int {
         var i = start, n = 0
         while i < end && n < count {
             let h = Int(Int8(bitPattern: b[i]))
@@ -48,14 +54,24 @@ public enum RLELossless {
             if h >= 0 {
                 let run = h + 1
                 guard i + run <= end else { throw CodecError("RLE: a literal run of \(run) bytes passes the segment's end") }
-                for k in 0..<min(run, count - n) { put(n + k, b[i + k]) }
-                n += min(run, count - n)
+                let m = min(run, count - n)
+                if stride == 1 {
+                    (out + n).update(from: b.baseAddress! + i, count: m)
+                } else {
+                    for k in 0..<m { out[(n + k) * stride] = b[i + k] }
+                }
+                n += m
                 i += run
             } else if h != -128 {
                 guard i < end else { throw CodecError("RLE: a replicate run has no byte to repeat") }
-                let run = 1 - h
-                for k in 0..<min(run, count - n) { put(n + k, b[i]) }
-                n += min(run, count - n)
+                let m = min(1 - h, count - n)
+                let v = b[i]
+                if stride == 1 {
+                    (out + n).update(repeating: v, count: m)
+                } else {
+                    for k in 0..<m { out[(n + k) * stride] = v }
+                }
+                n += m
                 i += 1
             }
         }

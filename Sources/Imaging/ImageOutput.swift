@@ -4,7 +4,7 @@ import PNG
 
 extension RenderedImage {
     /// PNG of the image (8-bit grey or RGB, or 16-bit grey).
-    public func png(compressionLevel: Int = 3) throws(CodecError) -> [UInt8] {
+    public func png(compressionLevel: Int = 1) throws(CodecError) -> [UInt8] {
         do {
             return try pixels.withUnsafeBytes { (raw) throws(PNGError) in
                 try PNG.encode(raw, width: width, height: height, channels: channels, bitDepth: bitDepth, compressionLevel: compressionLevel)

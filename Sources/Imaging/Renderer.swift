@@ -72,17 +72,19 @@ public enum Renderer {
         let invert = d.photometric == "MONOCHROME1" || presentationShape(dataSet) == "INVERSE"
         var out = [UInt8](repeating: 0, count: d.pixels)
         if d.sampleKind == .integer && d.bitsStored <= 16 && !voi.needsRange {
-            // Every stored value through the whole chain once: one lookup per pixel.
-            let count = 1 << d.bitsStored
-            let low = d.signed ? -(count / 2) : 0
-            var table = [UInt8](repeating: 0, count: count)
-            for k in 0..<count {
-                let y = voi.apply(modality.apply(stored: low + k))
+            // Every stored value the frame holds through the whole chain once: one lookup per pixel.
+            let stored = frame.storedValues()
+            var low = Int32.max, high = Int32.min
+            for v in stored { low = min(low, v); high = max(high, v) }
+            var table = [UInt8](repeating: 0, count: Int(high - low) + 1)
+            for k in 0..<table.count {
+                let y = voi.apply(modality.apply(stored: Int(low) + k))
                 table[k] = UInt8(invert ? 255 - y : y)
             }
-            let stored = frame.storedValues()
             table.withUnsafeBufferPointer { t in
-                for i in 0..<d.pixels { out[i] = t[Int(stored[i]) - low] }
+                stored.withUnsafeBufferPointer { s in
+                    for i in 0..<d.pixels { out[i] = t[Int(s[i] &- low)] }
+                }
             }
         } else {
             let values = modality.apply(frame)

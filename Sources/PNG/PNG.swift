@@ -8,8 +8,11 @@ public struct PNGError: Error, Sendable, CustomStringConvertible {
 /// libspng: PNG encoding of rendered frames (8-bit grey or RGB, 16-bit grey) and decoding for checks.
 public enum PNG {
     /// Host-endian samples, interleaved: `channels` 1 (grey) or 3 (RGB), `bitDepth` 8 or 16.
+    /// `compressionLevel` is zlib's. Rows are not filtered: on rendered CT frames (noise, wide flat background)
+    /// that was both the fastest and the smallest choice measured (2.1 ms and 72 KB for a 512x512 slice, against
+    /// 3.3 ms and 82 KB for Sub, 7.4 ms and 89 KB for spng's adaptive choice over all five filters).
     public static func encode(_ pixels: UnsafeRawBufferPointer, width: Int, height: Int, channels: Int, bitDepth: Int,
-                              compressionLevel: Int = 3) throws(PNGError) -> [UInt8] {
+                              compressionLevel: Int = 1) throws(PNGError) -> [UInt8] {
         let bytes = width * height * channels * (bitDepth / 8)
         guard width > 0, height > 0, width <= Int(UInt32.max), height <= Int(UInt32.max), channels == 1 || channels == 3,
               bitDepth == 8 || bitDepth == 16, pixels.count >= bytes else {
@@ -19,6 +22,7 @@ public enum PNG {
         defer { spng_ctx_free(ctx) }
         try check(spng_set_option(ctx, SPNG_ENCODE_TO_BUFFER, 1))
         try check(spng_set_option(ctx, SPNG_IMG_COMPRESSION_LEVEL, Int32(compressionLevel)))
+        try check(spng_set_option(ctx, SPNG_FILTER_CHOICE, Int32(SPNG_FILTER_CHOICE_NONE.rawValue)))
         var ihdr = spng_ihdr(width: UInt32(width), height: UInt32(height), bit_depth: UInt8(bitDepth),
                              color_type: UInt8(channels == 3 ? SPNG_COLOR_TYPE_TRUECOLOR.rawValue : SPNG_COLOR_TYPE_GRAYSCALE.rawValue),
                              compression_method: 0, filter_method: 0, interlace_method: 0)
@@ -78,3 +82,4 @@ public enum PNG {
 #if canImport(Glibc)
 import Glibc
 #endif
+

@@ -16,6 +16,7 @@ let renderCommand = Command(
         .init(name: "--size", short: "-s", value: "WxH", help: "Fit inside W by H pixels, keeping the aspect ratio."),
         .init(name: "--quality", short: "-q", value: "Q", help: "JPEG quality, 1-100 (default 90)."),
         .init(name: "--overlays", short: nil, value: nil, help: "Burn the overlay planes (60xx) in, as white."),
+        .init(name: "--repeat", short: nil, value: "N", help: "For benchmarks: read, decode, render and encode N times, printing the mean time."),
         .init(name: "--modality16", short: nil, value: nil,
               help: "A 16-bit grey PNG of the modality values (after rescale) instead; offset by 32768 when they can be negative."),
     ],
@@ -59,16 +60,29 @@ func runRender(_ args: ParsedArguments) throws -> Int32 {
         quality = v
     }
     options.overlays = args.has("--overlays")
+    var repeats = 1
+    if let r = args.value("--repeat") {
+        guard let v = Int(r), (1...100_000).contains(v) else { throw UsageError(description: "--repeat takes 1 to 100000") }
+        repeats = v
+    }
+    if args.has("--modality16") && format != "png" { throw UsageError(description: "--modality16 writes PNG") }
     let path = args.positional[0]
     do {
-        let file = try DICOMFile.open(path)
-        let bytes: [UInt8]
-        if args.has("--modality16") {
-            guard format == "png" else { throw UsageError(description: "--modality16 writes PNG") }
-            bytes = try Renderer.modalityImage(file, frame: options.frame).image.png()
-        } else {
-            let image = try Renderer.render(file, options: options)
-            bytes = format == "png" ? try image.png() : try image.jpeg(quality: quality)
+        var bytes: [UInt8] = []
+        let start = ContinuousClock.now
+        for _ in 0..<repeats {
+            let file = try DICOMFile.open(path)
+            if args.has("--modality16") {
+                bytes = try Renderer.modalityImage(file, frame: options.frame).image.png()
+            } else {
+                let image = try Renderer.render(file, options: options)
+                bytes = format == "png" ? try image.png() : try image.jpeg(quality: quality)
+            }
+        }
+        if repeats > 1 {
+            let elapsed = ContinuousClock.now - start
+            let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            printError("render: \((ms / Double(repeats) * 1000).rounded() / 1000) ms each over \(repeats)")
         }
         try writeFile(out, bytes)
     } catch let error as UsageError {

@@ -10,6 +10,7 @@ let transcodeCommand = Command(
         .init(name: "--quality", short: nil, value: "Q", help: "JPEG Baseline quality, 1-100 (default 90)."),
         .init(name: "--ratio", short: nil, value: "R", help: "JPEG 2000 lossy compression ratio (default 10)."),
         .init(name: "--near", short: nil, value: "N", help: "JPEG-LS near-lossless maximum error (default 2)."),
+        .init(name: "--repeat", short: nil, value: "N", help: "For benchmarks: convert the pixel data N times in memory, printing the mean time."),
         .init(name: "--to", short: "-t", value: "UID", help: "Target transfer syntax UID (or keyword, e.g. ExplicitVRLittleEndian)."),
         .init(name: "--out", short: "-o", value: "OUT", help: "Output file."),
     ],
@@ -40,6 +41,14 @@ func runTranscode(_ args: ParsedArguments) throws -> Int32 {
         guard let syntax = TransferSyntax.from(uid: uid) ?? (uid == file.transferSyntax.uid ? file.transferSyntax : nil) else {
             printError("lightbox transcode: unknown transfer syntax \(to)")
             return 1
+        }
+        if let r = args.value("--repeat") {
+            guard let n = Int(r), (1...100_000).contains(n) else { throw UsageError(description: "--repeat takes 1 to 100000") }
+            let start = ContinuousClock.now
+            for _ in 0..<n { _ = try file.transcodingPixels(to: syntax, options: options) }
+            let elapsed = ContinuousClock.now - start
+            let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            printError("transcode: \((ms / Double(n) * 1000).rounded() / 1000) ms each over \(n)")
         }
         // Pixel data changes form when the file goes into or out of an encapsulated syntax.
         let bytes = try file.transcodingPixels(to: syntax, options: options).encodedData(transferSyntax: syntax)
