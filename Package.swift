@@ -56,11 +56,11 @@ let package = Package(
         .target(name: "DICOMNetwork", dependencies: ["DICOM", "Transport"]),
 
         // `lightbox serve`: settings, the JSON log, the archive as DICOM services, demo studies on first start.
-        .target(name: "Server", dependencies: ["Archive", "DICOMNetwork", "DICOMQuery", "Crypto", "DemoData"]),
+        .target(name: "Server", dependencies: ["Archive", "DICOMNetwork", "DICOMQuery", "Crypto", "DemoData", "ImageCodecs"]),
 
         // Pixel data codecs (PS3.5 Annex A.4, G): decoding and encoding frames; pure Swift where no library covers it.
         // libjpeg-turbo (8-bit DCT), OpenJPEG (JPEG 2000, HTJ2K) and CharLS (JPEG-LS) where they cover a case.
-        .target(name: "ImageCodecs", dependencies: ["DICOMCore", "Zlib", "JPEGTurbo", "OpenJPEG", "CharLS"], exclude: ["JPEG"]),
+        .target(name: "ImageCodecs", dependencies: ["DICOMCore", "Zlib", "JPEGTurbo", "OpenJPEG", "CharLS"]),
 
         // Rendering (PS3.4 Annex N): Modality LUT, VOI LUT, presentation, colour models, overlays; PNG and JPEG out.
         .target(name: "Imaging", dependencies: ["DICOMCore", "ImageCodecs", "JPEGTurbo", "PNG"]),

@@ -26,7 +26,7 @@ public enum FrameEncoder {
     }
 
     public static let encodable: Set<String> = [
-        RLELossless.transferSyntaxUID, "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81",
+        RLELossless.transferSyntaxUID, "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81",
         "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", TransferSyntax.deflatedImageFrameCompression.uid,
         TransferSyntax.encapsulatedUncompressedExplicitVRLittleEndian.uid,
     ]
@@ -55,6 +55,8 @@ public enum FrameEncoder {
             return try encodeJPEG2000(frame, ratio: syntax.uid.hasSuffix(".91") ? options.jpeg2000Ratio : nil)
         case "1.2.840.10008.1.2.4.50":
             return try encodeJPEGBaseline(frame, quality: options.jpegQuality)
+        case "1.2.840.10008.1.2.4.70":
+            return try encodeJPEGLossless(frame)
         case "1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203":
             throw CodecError("no encoder for \(syntax.name): Debian's OpenJPEG 2.5.0 decodes HTJ2K but does not encode it")
         default:
@@ -75,15 +77,7 @@ public enum FrameEncoder {
             throw CodecError("near-lossless JPEG-LS of signed pixel data can wrap around the range; use JPEG-LS lossless")
         }
         // Signed samples are coded as their two's complement in Bits Stored bits (PS3.5 §8.2.3).
-        let values = storedValues(frame)
-        let width = d.bitsStored > 8 ? 2 : 1
-        let mask = Int32(bitPattern: (1 << UInt32(d.bitsStored)) - 1)
-        var bytes = [UInt8](repeating: 0, count: values.count * width)
-        for (i, v) in values.enumerated() {
-            let u = v & mask
-            bytes[i * width] = UInt8(truncatingIfNeeded: u)
-            if width == 2 { bytes[i * width + 1] = UInt8(truncatingIfNeeded: u >> 8) }
-        }
+        let bytes = packed(storedValues(frame), bits: d.bitsStored)
         do {
             let encoded = try bytes.withUnsafeBytes { (raw) throws(CharLSError) in
                 try CharLS.encode(raw, width: d.columns, height: d.rows, components: d.samplesPerPixel,
@@ -91,6 +85,31 @@ public enum FrameEncoder {
             }
             return EncodedFrame(bytes: encoded, photometric: d.photometric, lossyMethod: near > 0 ? "ISO_14495_1" : nil)
         } catch { throw CodecError("JPEG-LS: \(error)") }
+    }
+
+    static func encodeJPEGLossless(_ frame: DecodedFrame) throws(CodecError) -> EncodedFrame {
+        let d = frame.description
+        guard d.bitsAllocated <= 16, d.bitsStored >= 2 else {
+            throw CodecError("JPEG Lossless cannot hold \(d.bitsStored) of \(d.bitsAllocated) bits")
+        }
+        // Signed samples are coded as their two's complement in Bits Stored bits, as for JPEG-LS.
+        let bytes = packed(storedValues(frame), bits: d.bitsStored)
+        let encoded = try JPEGLosslessEncoder.encode(bytes, width: d.columns, height: d.rows, components: d.samplesPerPixel,
+                                                     precision: d.bitsStored)
+        return EncodedFrame(bytes: encoded, photometric: d.photometric, lossyMethod: nil)
+    }
+
+    /// Values as `bits`-bit patterns, 1 byte each up to 8 bits, else 2 bytes little endian.
+    static func packed(_ values: [Int32], bits: Int) -> [UInt8] {
+        let width = bits > 8 ? 2 : 1
+        let mask = Int32(bitPattern: (1 << UInt32(bits)) - 1)
+        var bytes = [UInt8](repeating: 0, count: values.count * width)
+        for (i, v) in values.enumerated() {
+            let u = v & mask
+            bytes[i * width] = UInt8(truncatingIfNeeded: u)
+            if width == 2 { bytes[i * width + 1] = UInt8(truncatingIfNeeded: u >> 8) }
+        }
+        return bytes
     }
 
     static func encodeJPEG2000(_ frame: DecodedFrame, ratio: Float?) throws(CodecError) -> EncodedFrame {

@@ -25,6 +25,7 @@ public enum OpenJPEG {
     /// any sample is allocated.
     public static func decode(_ data: UnsafeRawBufferPointer, maxPixels: Int = 1 << 28) throws(OpenJPEGError) -> Image {
         let isJP2 = data.count >= 12 && data[4] == 0x6A && data[5] == 0x50 && data[6] == 0x20 && data[7] == 0x20
+        try checkSize(data, maxPixels: maxPixels)
         guard let codec = opj_create_decompress(isJP2 ? OPJ_CODEC_JP2 : OPJ_CODEC_J2K) else {
             throw OpenJPEGError(description: "OpenJPEG: no decoder")
         }
@@ -76,6 +77,36 @@ public enum OpenJPEG {
             components.append(Component(precision: Int(comp.prec), signed: comp.sgnd != 0, samples: samples))
         }
         return Image(width: width, height: height, components: components)
+    }
+
+    /// The image and tile sizes of the SIZ marker segment (ISO/IEC 15444-1 A.5.1), checked before the library
+    /// sees them: it allocates per tile while reading the header, so a forged SIZ with millions of one-pixel
+    /// tiles would take gigabytes before any limit of ours applied.
+    static func checkSize(_ data: UnsafeRawBufferPointer, maxPixels: Int) throws(OpenJPEGError) {
+        // The codestream: at the start, or (JP2) wherever its SOC and SIZ markers first appear.
+        var start = -1
+        var i = 0
+        while i + 4 <= data.count {
+            if data[i] == 0xFF && data[i + 1] == 0x4F && data[i + 2] == 0xFF && data[i + 3] == 0x51 { start = i; break }
+            i += 1
+        }
+        guard start >= 0, start + 4 + 38 <= data.count else { throw OpenJPEGError(description: "OpenJPEG: no SIZ marker segment") }
+        func u32(_ at: Int) -> Int {
+            let p = start + 4 + at
+            return Int(data[p]) << 24 | Int(data[p + 1]) << 16 | Int(data[p + 2]) << 8 | Int(data[p + 3])
+        }
+        let xsiz = u32(4), ysiz = u32(8), xo = u32(12), yo = u32(16), xt = u32(20), yt = u32(24), xto = u32(28), yto = u32(32)
+        let components = Int(data[start + 4 + 36]) << 8 | Int(data[start + 4 + 37])
+        let width = xsiz - xo, height = ysiz - yo
+        guard width > 0, height > 0, xt > 0, yt > 0, xto <= xo, yto <= yo, (1...4).contains(components) else {
+            throw OpenJPEGError(description: "OpenJPEG: an invalid SIZ (\(width)x\(height), tiles \(xt)x\(yt), \(components) components)")
+        }
+        let (pixels, o) = width.multipliedReportingOverflow(by: height * components)
+        guard !o, pixels <= maxPixels else {
+            throw OpenJPEGError(description: "OpenJPEG: \(width)x\(height)x\(components) samples exceed the limit of \(maxPixels)")
+        }
+        let tiles = ((xsiz - xto + xt - 1) / xt) * ((ysiz - yto + yt - 1) / yt)
+        guard tiles <= 16_384 else { throw OpenJPEGError(description: "OpenJPEG: \(tiles) tiles, more than 16,384") }
     }
 
     public struct EncodeOptions: Sendable {

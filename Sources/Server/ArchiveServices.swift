@@ -1,6 +1,7 @@
 import Archive
 import DICOM
 import DICOMNetwork
+import ImageCodecs
 import DICOMQuery
 
 /// The archive as DICOM services: C-STORE into it, C-FIND over its index, C-MOVE and C-GET out of it. Every
@@ -118,6 +119,10 @@ struct ArchiveServices: StorageService, QueryService, RetrieveService {
             }
         }
     }
+
+    /// Compressed instances go to peers that accept only native syntaxes decoded (and native ones encoded for
+    /// peers that accept only a compressed syntax).
+    var pixelConverter: PixelConverter? { { file, syntax in try file.transcodingPixels(to: syntax) } }
 
     func destination(for aeTitle: String) -> DICOMNode? {
         settings.modalities.first { $0.aeTitle == aeTitle }

@@ -1,3 +1,4 @@
+import ImageCodecs
 import DICOM
 import DICOMNetwork
 import DICOMQuery
@@ -44,6 +45,8 @@ struct FolderQueryRetrieve: QueryService, RetrieveService {
                                      transferSyntaxUID: $0.transferSyntaxUID)
         }
     }
+
+    var pixelConverter: PixelConverter? { { file, syntax in try file.transcodingPixels(to: syntax) } }
 
     func destination(for aeTitle: String) -> DICOMNode? {
         destinations.first { $0.aeTitle == aeTitle }

@@ -1,3 +1,4 @@
+import ImageCodecs
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -135,7 +136,7 @@ func sendBatch(_ items: [SendItem], args: ParsedArguments, host: String, port: I
             done += 1
             do {
                 let file = try DICOMFile.open(item.path)
-                let response = try association.store(file)
+                let response = try association.store(file, converter: { file, syntax in try file.transcodingPixels(to: syntax) })
                 let status = response.status ?? .processingFailure
                 switch status.category {
                 case .success:

@@ -4,7 +4,7 @@ import ImageCodecs
 /// `lightbox transcode`: writes a file in another transfer syntax.
 let transcodeCommand = Command(
     name: "transcode",
-    summary: "Write a DICOM file in another transfer syntax: decodes every readable syntax, encodes RLE, JPEG-LS, JPEG 2000, JPEG Baseline and Deflated Image Frame.",
+    summary: "Write a DICOM file in another transfer syntax: decodes every readable syntax, encodes RLE, JPEG Lossless SV1, JPEG-LS, JPEG 2000, JPEG Baseline and Deflated Image Frame.",
     usage: "transcode FILE --to UID --out OUT [--quality Q] [--ratio R] [--near N]",
     options: [
         .init(name: "--quality", short: nil, value: "Q", help: "JPEG Baseline quality, 1-100 (default 90)."),

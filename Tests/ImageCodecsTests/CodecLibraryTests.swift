@@ -96,6 +96,17 @@ import Testing
         #expect(throws: PNGError.self) { try garbage.withUnsafeBytes { try PNG.decode($0) } }
     }
 
+    /// A SIZ with millions of one-pixel tiles (found by the fuzzer: OpenJPEG allocated 284 MB for it while reading
+    /// the header) is refused before the library sees it.
+    @Test func openJPEGRefusesMillionsOfTiles() throws {
+        var j2k = try OpenJPEG.encode([Int32](repeating: 1, count: 64), width: 8, height: 8, components: 1, precision: 8, signed: false)
+        // SIZ: FF51, Lsiz, Rsiz, Xsiz at offset 8 of the codestream; XTsiz at 24.
+        let xsiz: [UInt8] = [0x00, 0xC3, 0x01, 0x00], one: [UInt8] = [0, 0, 0, 1]
+        j2k.replaceSubrange(8..<12, with: xsiz)
+        j2k.replaceSubrange(24..<28, with: one)
+        #expect(throws: OpenJPEGError.self) { try j2k.withUnsafeBytes { try OpenJPEG.decode($0) } }
+    }
+
     /// A J2K header claiming a huge image is refused before any sample is allocated.
     @Test func openJPEGRefusesHugeImagesUpFront() throws {
         let j2k = try OpenJPEG.encode([Int32](repeating: 1, count: 64), width: 8, height: 8, components: 1, precision: 8, signed: false)

@@ -117,7 +117,7 @@ struct CommandLineTests {
         #expect(decoded.string(.patientName) == "Müller^Hans")
     }
 
-    @Test("transcode refuses an unknown transfer syntax and a compressed target it has no encoder for")
+    @Test("transcode refuses an unknown transfer syntax, a target that cannot hold the pixels, and one it has no encoder for")
     func transcodeErrors() throws {
         let dir = try Lightbox.temporaryDirectory()
         _ = try Lightbox.run(["demo-data", "--out", dir, "--ct-slices", "1", "--quiet"])
@@ -127,8 +127,12 @@ struct CommandLineTests {
         #expect(unknown.stderr.contains("unknown transfer syntax"))
         let jpeg = try Lightbox.run(["transcode", path, "--to", "1.2.840.10008.1.2.4.50", "--out", dir + "/y.dcm"])
         #expect(jpeg.status == 1)
-        #expect(jpeg.stderr.contains("no encoder for JPEG Baseline"))
+        #expect(jpeg.stderr.contains("JPEG Baseline holds unsigned 8-bit samples, not 16-bit"))
         #expect(!FileManager.default.fileExists(atPath: dir + "/y.dcm"))
+        let htj2k = try Lightbox.run(["transcode", path, "--to", "1.2.840.10008.1.2.4.201", "--out", dir + "/z.dcm"])
+        #expect(htj2k.status == 1)
+        #expect(htj2k.stderr.contains("no encoder for") && htj2k.stderr.contains("HTJ2K"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/z.dcm"))
     }
 
     @Test("uid prints valid, distinct UIDs, under a root when given one, and refuses a bad root")

@@ -10,6 +10,7 @@ struct RetrieveOperation {
     var association: Association { dispatcher.association }
     var command: DIMSECommand { received.command }
     var isMove: Bool { command.commandField == .cMoveRQ }
+    var converter: PixelConverter? { dispatcher.services.retrieve?.pixelConverter }
 
     func run() throws {
         let contextID = received.context.id
@@ -80,7 +81,8 @@ struct RetrieveOperation {
             if let file = try? instance.load(false) {
                 do {
                     status = try isMove
-                        ? target.store(file, priority: command.priority, moveOriginator: (association.callingAETitle, command.messageID ?? 0)).status ?? .processingFailure
+                        ? target.store(file, priority: command.priority, moveOriginator: (association.callingAETitle, command.messageID ?? 0),
+                                       converter: converter).status ?? .processingFailure
                         : storeOnThisAssociation(file, cancelled: &cancelled)
                 } catch let e as AssociationError {
                     if target === association { throw e }
@@ -163,8 +165,7 @@ struct RetrieveOperation {
         }
         let candidates = association.acceptedContexts.values
             .filter { $0.abstractSyntax == sopClass && $0.requestorIsSCP }.sorted { $0.id < $1.id }
-        guard let context = candidates.first(where: { $0.transferSyntax == file.transferSyntax.uid })
-                ?? candidates.first(where: { WireEncoding.canSend(file, in: $0.transferSyntax) }) else {
+        guard let (context, sending) = try Association.choose(file, among: candidates, converter: converter) else {
             dispatcher.log(.warning, "C-GET: no context with the SCP role for \(sopClass) in \(file.transferSyntax.name)")
             return .processingFailure
         }
@@ -174,7 +175,7 @@ struct RetrieveOperation {
         rq.affectedSOPClassUID = sopClass
         rq.affectedSOPInstanceUID = sopInstance
         rq.priority = command.priority
-        try association.send(rq, context: context.id, dataSet: try WireEncoding.dataSet(of: file, in: context.transferSyntax))
+        try association.send(rq, context: context.id, dataSet: try WireEncoding.dataSet(of: sending, in: context.transferSyntax))
         while true {
             let next = try association.receiveCommand(timeout: association.timeouts.idle)
             if next.command.commandField == .cCancelRQ {

@@ -43,20 +43,41 @@ extension Association {
     // MARK: C-STORE
 
     /// Stores an instance, in the file's own transfer syntax when a context allows it (sent byte for byte),
-    /// converted between native syntaxes otherwise. Returns the C-STORE-RSP.
+    /// converted between native syntaxes otherwise, and through `converter` (the pixel codecs) when only another
+    /// syntax was accepted. Returns the C-STORE-RSP.
     public func store(_ file: DICOMFile, priority: Priority = .medium,
-                      moveOriginator: (aeTitle: String, messageID: UInt16)? = nil) throws -> DIMSECommand {
+                      moveOriginator: (aeTitle: String, messageID: UInt16)? = nil,
+                      converter: PixelConverter? = nil) throws -> DIMSECommand {
         guard let sopClass = file.dataSet.string(.sopClassUID) ?? file.fileMetaInformation.string(.mediaStorageSOPClassUID),
               let sopInstance = file.dataSet.string(.sopInstanceUID) ?? file.fileMetaInformation.string(.mediaStorageSOPInstanceUID)
         else { throw DIMSEError.invalidCommand("the file has no SOP Class UID or SOP Instance UID") }
         let candidates = acceptedContexts.values.filter { $0.abstractSyntax == sopClass }.sorted { $0.id < $1.id }
-        guard let context = candidates.first(where: { $0.transferSyntax == file.transferSyntax.uid })
-                ?? candidates.first(where: { WireEncoding.canSend(file, in: $0.transferSyntax) }) else {
+        guard let (context, sending) = try Self.choose(file, among: candidates, converter: converter) else {
             throw DIMSEError.noPresentationContext("\(UIDRegistry.entry(for: sopClass)?.name ?? sopClass) in \(file.transferSyntax.name)")
         }
-        let bytes = try WireEncoding.dataSet(of: file, in: context.transferSyntax)
+        let bytes = try WireEncoding.dataSet(of: sending, in: context.transferSyntax)
         return try store(dataSet: bytes, sopClass: sopClass, sopInstance: sopInstance, context: context.id,
                          priority: priority, moveOriginator: moveOriginator)
+    }
+
+    /// The context to send `file` on, and the file as it will be sent: the file's own syntax, a native one the
+    /// writer converts to, or (with a converter) the first accepted syntax the converter can produce, native first.
+    static func choose(_ file: DICOMFile, among candidates: [AcceptedContext],
+                       converter: PixelConverter?) throws -> (AcceptedContext, DICOMFile)? {
+        if let context = candidates.first(where: { $0.transferSyntax == file.transferSyntax.uid })
+            ?? candidates.first(where: { WireEncoding.canSend(file, in: $0.transferSyntax) }) {
+            return (context, file)
+        }
+        guard let converter else { return nil }
+        let ordered = candidates.filter { TransferSyntax.from(uid: $0.transferSyntax).map { !$0.isEncapsulated } ?? false }
+            + candidates.filter { TransferSyntax.from(uid: $0.transferSyntax)?.isEncapsulated ?? false }
+        var lastError: Error?
+        for context in ordered {
+            guard let syntax = TransferSyntax.from(uid: context.transferSyntax) else { continue }
+            do { return (context, try converter(file, syntax)) } catch { lastError = error }
+        }
+        if let lastError { throw lastError }
+        return nil
     }
 
     /// Stores an encoded data set on a given context.

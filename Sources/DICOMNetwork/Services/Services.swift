@@ -144,7 +144,17 @@ public protocol RetrieveService: Sendable {
     func instances(for request: RetrieveRequest, on association: AssociationContext) throws(ServiceFailure) -> [RetrievableInstance]
     /// The address of a C-MOVE destination; nil when the AE title is unknown (status A801).
     func destination(for aeTitle: String) -> DICOMNode?
+    /// Converts an instance's pixel data for a peer that accepts none of the file's own syntax (a compressed
+    /// instance to a native syntax, say); nil when the service cannot, and such sub-operations fail.
+    var pixelConverter: PixelConverter? { get }
 }
+
+extension RetrieveService {
+    public var pixelConverter: PixelConverter? { nil }
+}
+
+/// A file with its pixel data re-encoded for another transfer syntax (the codecs live above this layer).
+public typealias PixelConverter = @Sendable (DICOMFile, TransferSyntax) throws -> DICOMFile
 
 // MARK: Normalized services (PS3.7 §10: N-EVENT-REPORT, N-GET, N-SET, N-ACTION, N-CREATE, N-DELETE)
 
