@@ -36,8 +36,7 @@ public enum FrameDecoder {
             d.planarConfiguration = 0
             return DecodedFrame(description: d, bytes: bytes)
         }
-        let encoded = try frames.encodedFrame(index)
-        return try withBytes(encoded) { raw throws(CodecError) in try decode(raw, syntax: syntax, description: d) }
+        return try frames.withEncodedFrame(index) { raw throws(CodecError) in try decode(raw, syntax: syntax, description: d) }
     }
 
     /// One codestream in `syntax` decoded against the data set's description of it.
@@ -50,7 +49,7 @@ public enum FrameDecoder {
         switch syntax.uid {
         case RLELossless.transferSyntaxUID:
             guard d.bitsAllocated >= 8 else { throw CodecError("RLE with Bits Allocated \(d.bitsAllocated)") }
-            let bytes = try RLELossless.decode(Array(data), geometry: d.geometry)
+            let bytes = try RLELossless.decode(data, geometry: d.geometry)
             d.planarConfiguration = 0
             out = DecodedFrame(description: d, bytes: bytes)
         case TransferSyntax.deflatedImageFrameCompression.uid:
@@ -148,10 +147,17 @@ public enum FrameDecoder {
         bytes.withUnsafeMutableBytes { out in
             for (c, component) in image.components.enumerated() {
                 component.samples.withUnsafeBufferPointer { s in
-                    for i in 0..<n {
-                        let v = UInt32(bitPattern: s[i])
-                        let at = (i * spp + c) * width
-                        for k in 0..<width { out[at + k] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(k))) }
+                    // One typed store per sample, by width: this loop runs over every sample of the frame.
+                    switch width {
+                    case 1:
+                        let o = out.bindMemory(to: UInt8.self)
+                        for i in 0..<n { o[i * spp + c] = UInt8(truncatingIfNeeded: s[i]) }
+                    case 2:
+                        let o = out.bindMemory(to: UInt16.self)
+                        for i in 0..<n { o[i * spp + c] = UInt16(truncatingIfNeeded: s[i]).littleEndian }
+                    default:
+                        let o = out.bindMemory(to: UInt32.self)
+                        for i in 0..<n { o[i * spp + c] = UInt32(bitPattern: s[i]).littleEndian }
                     }
                 }
             }

@@ -84,6 +84,18 @@ public struct PixelFrames: Sendable {
         return out
     }
 
+    /// Runs `body` over an encapsulated frame's codestream, without copying it when it is one fragment (the
+    /// usual case: the bytes stay in the memory-mapped file).
+    public func withEncodedFrame<R>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws(CodecError) -> R) throws(CodecError) -> R {
+        guard native == nil else { throw CodecError("the pixel data is native") }
+        guard (0..<groups.count).contains(index) else { throw CodecError("frame \(index + 1) of \(groups.count)") }
+        if groups[index].count == 1 {
+            let result: Result<R, CodecError> = groups[index][0].withUnsafeBytes { raw in Result { () throws(CodecError) in try body(raw) } }
+            return try result.get()
+        }
+        return try FrameDecoder.withBytes(try encodedFrame(index), body)
+    }
+
     /// Fragments grouped into frames: by the Extended or Basic Offset Table, one fragment per frame, or, with
     /// neither, by where each codestream starts (JPEG SOI, JPEG 2000 SOC or a JP2 signature), as PS3.5 A.4 allows.
     static func group(_ pixels: EncapsulatedPixelData, dataSet: DataSet, frames: Int,

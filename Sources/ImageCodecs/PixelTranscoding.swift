@@ -70,6 +70,7 @@ extension DICOMFile {
         } else {
             out.dataSet.set(DataElement(tag: .pixelData, vr: pixelModule.bitsAllocated > 8 ? .OW : .OB, bytes: Bytes(native)))
         }
+        if !target.isEncapsulated { out.decodeIcons(from: transferSyntax) }
         out.dataSet.remove(.extendedOffsetTable)
         out.dataSet.remove(.extendedOffsetTableLengths)
         out.dataSet.set(DataElement(tag: .photometricInterpretation, vr: .CS, string: pixelModule.photometric))
@@ -78,6 +79,41 @@ extension DICOMFile {
             let uncompressed = Double((pixelModule.frameBytes ?? 0) * frames.count)
             let ratio = encodedBytes > 0 ? uncompressed / Double(encodedBytes) : 1
             out.markLossy(method: lossy, ratio: ratio)
+        }
+        return out
+    }
+
+    /// Sequence items (the Icon Image Sequence, and private ones that copy it) whose pixel data is encapsulated,
+    /// decoded: a native syntax cannot hold encapsulated pixel data at any depth (PS3.5 A.4). An item whose pixels
+    /// cannot be decoded is dropped: it is a thumbnail, and the file must stay readable.
+    mutating func decodeIcons(from syntax: TransferSyntax) {
+        dataSet = Self.decodingNestedPixels(in: dataSet, syntax: syntax, depth: 0)
+    }
+
+    static func decodingNestedPixels(in dataSet: DataSet, syntax: TransferSyntax, depth: Int) -> DataSet {
+        var out = dataSet
+        guard depth < 16 else { return out }
+        for element in dataSet.elements {
+            guard var sequence = element.sequence else { continue }
+            var items: [SequenceItem] = []
+            var changed = false
+            for var item in sequence.items {
+                if item.dataSet[.pixelData]?.encapsulated != nil {
+                    changed = true
+                    guard let frames = try? PixelFrames(item.dataSet, transferSyntax: syntax),
+                          let frame = try? FrameDecoder.decode(frames, frame: 0) else { continue }
+                    let d = frame.description
+                    item.dataSet.set(DataElement(tag: .pixelData, vr: d.bitsAllocated > 8 ? .OW : .OB, bytes: Bytes(frame.bytes)))
+                    item.dataSet.set(DataElement(tag: .photometricInterpretation, vr: .CS, string: d.photometric))
+                    if d.isColor { item.dataSet.set(DataElement(tag: Tag(0x0028_0006), vr: .US, integers: [UInt16(0)])) }
+                }
+                let nested = decodingNestedPixels(in: item.dataSet, syntax: syntax, depth: depth + 1)
+                if nested != item.dataSet { item.dataSet = nested; changed = true }
+                items.append(item)
+            }
+            guard changed else { continue }
+            sequence.items = items
+            out.set(DataElement(tag: element.tag, vr: element.vr, value: .sequence(sequence)))
         }
         return out
     }

@@ -7,32 +7,54 @@ public enum RLELossless {
     /// One frame's bytes (its fragments concatenated) decoded to native pixels: little endian, samples
     /// interleaved (Planar Configuration 0).
     public static func decode(_ frame: [UInt8], geometry g: FrameGeometry) throws(CodecError) -> [UInt8] {
+        let result: Result<[UInt8], CodecError> = frame.withUnsafeBytes { raw in
+            Result { () throws(CodecError) in try decode(raw, geometry: g) }
+        }
+        return try result.get()
+    }
+
+    public static func decode(_ frame: UnsafeRawBufferPointer, geometry g: FrameGeometry) throws(CodecError) -> [UInt8] {
         guard let length = g.frameLength, [1, 2, 4].contains(g.bytesPerSample) else {
             throw CodecError("RLE: unsupported geometry \(g.rows)x\(g.columns), \(g.samplesPerPixel) samples of \(g.bitsAllocated) bits")
         }
         guard frame.count >= 64 else { throw CodecError("RLE: the frame has \(frame.count) bytes, less than its 64-byte header") }
-        let segments = Int(uint32(frame, 0))
+        let bytes = frame.bindMemory(to: UInt8.self)
+        let segments = Int(uint32(bytes, 0))
         let expected = g.samplesPerPixel * g.bytesPerSample
         guard segments == expected, segments <= 15 else {
             throw CodecError("RLE: \(segments) segments where \(g.samplesPerPixel) samples of \(g.bitsAllocated) bits need \(expected)")
         }
-        var offsets = (0..<segments).map { Int(uint32(frame, 4 + 4 * $0)) }
+        var offsets = (0..<segments).map { Int(uint32(bytes, 4 + 4 * $0)) }
         offsets.append(frame.count)
-        var out = [UInt8](repeating: 0, count: length)
         let pixels = g.pixels
+        let stride = g.samplesPerPixel * g.bytesPerSample
+        // A byte plane is unpacked contiguously (runs become memcpy and memset), then spread into its place.
+        var plane = [UInt8](repeating: 0, count: stride == 1 ? 0 : pixels)
+        var out = [UInt8](repeating: 0, count: length)
         for s in 0..<segments {
             let start = offsets[s], end = min(offsets[s + 1], frame.count)
             guard start >= 64, start <= end else {
                 throw CodecError("RLE: segment \(s + 1) has offset \(start), outside the frame of \(frame.count) bytes")
             }
             // Segment s holds byte (bytesPerSample - 1 - s % bytesPerSample) of sample s / bytesPerSample.
-            let sample = s / g.bytesPerSample
-            let byte = g.bytesPerSample - 1 - s % g.bytesPerSample
-            let stride = g.samplesPerPixel * g.bytesPerSample
-            let base = sample * g.bytesPerSample + byte
-            let produced = try out.withUnsafeMutableBufferPointer { (o) throws(CodecError) -> Int in
-                try frame.withUnsafeBufferPointer { (b) throws(CodecError) -> Int in
-                    try unpack(b, from: start, to: end, count: pixels, into: o.baseAddress! + base, stride: stride)
+            let base = (s / g.bytesPerSample) * g.bytesPerSample + g.bytesPerSample - 1 - s % g.bytesPerSample
+            let produced: Int
+            if stride == 1 {
+                produced = try out.withUnsafeMutableBufferPointer { (o) throws(CodecError) -> Int in
+                    try unpack(bytes, from: start, to: end, count: pixels, into: o.baseAddress!)
+                }
+            } else {
+                produced = try plane.withUnsafeMutableBufferPointer { (p) throws(CodecError) -> Int in
+                    try unpack(bytes, from: start, to: end, count: pixels, into: p.baseAddress!)
+                }
+                plane.withUnsafeBufferPointer { p in
+                    out.withUnsafeMutableBufferPointer { o in
+                        var at = base
+                        for i in 0..<pixels {
+                            o[at] = p[i]
+                            at += stride
+                        }
+                    }
                 }
             }
             guard produced == pixels else {
@@ -43,10 +65,9 @@ public enum RLELossless {
     }
 
     /// PackBits (G.3.1): a header byte n in 0...127 copies the next n + 1 bytes; n in -127...-1 repeats the next
-    /// byte 1 - n times; -128 is skipped. Writes every `stride`-th byte of `out`; stops after `count` bytes;
-    /// returns how many it produced.
+    /// byte 1 - n times; -128 is skipped. Stops after `count` bytes; returns how many it produced.
     static func unpack(_ b: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int, count: Int,
-                       into out: UnsafeMutablePointer<UInt8>, stride: Int) throws(CodecError) -> Int {
+                       into out: UnsafeMutablePointer<UInt8>) throws(CodecError) -> Int {
         var i = start, n = 0
         while i < end && n < count {
             let h = Int(Int8(bitPattern: b[i]))
@@ -55,22 +76,13 @@ public enum RLELossless {
                 let run = h + 1
                 guard i + run <= end else { throw CodecError("RLE: a literal run of \(run) bytes passes the segment's end") }
                 let m = min(run, count - n)
-                if stride == 1 {
-                    (out + n).update(from: b.baseAddress! + i, count: m)
-                } else {
-                    for k in 0..<m { out[(n + k) * stride] = b[i + k] }
-                }
+                (out + n).update(from: b.baseAddress! + i, count: m)
                 n += m
                 i += run
             } else if h != -128 {
                 guard i < end else { throw CodecError("RLE: a replicate run has no byte to repeat") }
                 let m = min(1 - h, count - n)
-                let v = b[i]
-                if stride == 1 {
-                    (out + n).update(repeating: v, count: m)
-                } else {
-                    for k in 0..<m { out[(n + k) * stride] = v }
-                }
+                (out + n).update(repeating: b[i], count: m)
                 n += m
                 i += 1
             }
@@ -128,7 +140,7 @@ public enum RLELossless {
         }
     }
 
-    static func uint32(_ b: [UInt8], _ at: Int) -> UInt32 {
+    static func uint32(_ b: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt32 {
         UInt32(b[at]) | UInt32(b[at + 1]) << 8 | UInt32(b[at + 2]) << 16 | UInt32(b[at + 3]) << 24
     }
 

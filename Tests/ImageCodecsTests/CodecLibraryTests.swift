@@ -171,6 +171,15 @@ import Testing
         #expect(throws: CodecError.self) { try PixelFrames(ds, transferSyntax: .explicitVRLittleEndian) }
     }
 
+    /// Rows and Columns encoded as UL (a forged header) with values past 65,535: refused by value.
+    @Test func dimensionsAsULAreCheckedByValue() throws {
+        var ds = Self.dataSet(rows: 4, columns: 4, bits: 8, stored: 8, pixels: [UInt8](repeating: 0, count: 16))
+        ds.set(DataElement(tag: .rows, vr: .UL, integers: [UInt32(70_000)]))
+        #expect(throws: CodecError.self) { try PixelFrames(ds, transferSyntax: .explicitVRLittleEndian) }
+        ds.set(DataElement(tag: .rows, vr: .UL, integers: [UInt32(4)]))
+        #expect(try PixelFrames(ds, transferSyntax: .explicitVRLittleEndian).count == 1)
+    }
+
     /// A codestream whose size disagrees with Rows and Columns is refused, not written past a buffer.
     @Test func codestreamSizeMustMatchTheDataSet() throws {
         let pixels = CodecLibraryTests.ramp16(width: 8, height: 8)
