@@ -122,9 +122,9 @@ def test_send_to_pynetdicom_storescp(pynetdicom_scp, corpus_dir, case):
         assert difference is None, difference
 
 
-def test_send_refused_transfer_syntax_fails(launcher, tmp_path, corpus_dir):
-    """An SCP that accepts implicit VR little endian only cannot take a JPEG file as it is (Lightbox does not
-    transcode compressed data): that file is FAILED, the exit status 1, and the native file next to it OK."""
+def test_send_decodes_for_a_peer_that_refuses_the_compressed_syntax(launcher, tmp_path, corpus_dir):
+    """An SCP that accepts implicit VR little endian only cannot take a JPEG file as it is: Lightbox decodes it and
+    sends it natively. Both files are OK, and the JPEG one arrives with the pixels pydicom decodes from it."""
     scp = launcher.start("pynetdicom-storescp-implicit",
                          [__import__("sys").executable, "-m", "pynetdicom", "storescp", "-xi", "-aet", "IMPLICIT",
                           "-od", tmp_path / "out", "-ba", HOST, port := free_port()], port)
@@ -132,8 +132,14 @@ def test_send_refused_transfer_syntax_fails(launcher, tmp_path, corpus_dir):
     jpeg = str(corpus("dcm4che/dcm4che-test-data/src/main/resources/MR-JPEGLosslessSV1.dcm"))
     native = str(corpus("dicom-test-files/data/pydicom/rtplan.dcm"))
     cp = lightbox("send", "--aec", "IMPLICIT", HOST, scp.port, jpeg, native)
-    assert cp.returncode == 1, describe(cp)
-    assert send_lines(cp) == {jpeg: "FAILED", native: "OK"}, describe(cp)
+    assert cp.returncode == 0, describe(cp)
+    assert send_lines(cp) == {jpeg: "OK", native: "OK"}, describe(cp)
+    original = pydicom.dcmread(jpeg)
+    received = [p for p in (tmp_path / "out").iterdir() if pydicom.dcmread(p).SOPInstanceUID == original.SOPInstanceUID]
+    assert len(received) == 1
+    got = pydicom.dcmread(received[0])
+    assert got.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2"
+    assert (got.pixel_array == original.pixel_array).all()
 
 
 # ---------------------------------------------------------------------------------------------------------------
