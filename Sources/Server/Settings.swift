@@ -1,6 +1,6 @@
 import Archive
+import DICOM
 import DICOMNetwork
-import Foundation
 
 /// Everything `lightbox serve` can be told, with the defaults it runs with when told nothing: data in
 /// ./lightbox-data, DICOM on 127.0.0.1:11112 as LIGHTBOX.
@@ -70,7 +70,7 @@ struct Setting: Sendable {
     let help: String
     let apply: @Sendable (inout Settings, SettingValue) throws(SettingsError) -> Void
 
-    var environmentName: String { "LIGHTBOX_" + path.uppercased().replacingOccurrences(of: ".", with: "_") }
+    var environmentName: String { "LIGHTBOX_" + String(path.uppercased().map { $0 == "." ? "_" : $0 }) }
 }
 
 /// A value as it came from JSON or from the environment (always a string there).
@@ -94,7 +94,7 @@ enum SettingValue: Sendable {
         let v: Int?
         switch self {
         case .number(let n): v = n == n.rounded() ? Int(exactly: n) : nil
-        case .string(let s): v = Int(s.trimmingCharacters(in: .whitespaces))
+        case .string(let s): v = Int(trimmed(s))
         default: v = nil
         }
         guard let v, range.contains(v) else {
@@ -107,7 +107,7 @@ enum SettingValue: Sendable {
         let v: Double?
         switch self {
         case .number(let n): v = n
-        case .string(let s): v = Double(s.trimmingCharacters(in: .whitespaces))
+        case .string(let s): v = Double(trimmed(s))
         default: v = nil
         }
         guard let v, v > 0, v <= 86_400 else { throw SettingsError("\(path): needs seconds, more than 0 and at most 86400") }
@@ -138,7 +138,7 @@ enum SettingValue: Sendable {
     func list(_ path: String) throws(SettingsError) -> [String] {
         switch self {
         case .list(let l): return l
-        case .string(let s): return s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        case .string(let s): return s.split(separator: ",").map { trimmed(String($0)) }.filter { !$0.isEmpty }
         default: throw SettingsError("\(path): needs a list")
         }
     }
@@ -259,15 +259,17 @@ extension Settings {
         var settings = Settings()
         let byPath = Dictionary(uniqueKeysWithValues: schema.map { ($0.path, $0) })
         if let file {
-            let data: Data
-            do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
-                throw SettingsError("cannot read the configuration file \(file): \(error.localizedDescription)")
+            // DICOMCore's JSON parser, not Foundation's: Foundation (and ICU) would add milliseconds to the start of
+            // every lightbox command.
+            let bytes: [UInt8]
+            do { bytes = try ByteRegion.file(at: file).bytes.withUnsafeBytes { Array($0) } } catch {
+                throw SettingsError("cannot read the configuration file \(file): \(error)")
             }
-            let json: Any
-            do { json = try JSONSerialization.jsonObject(with: data) } catch {
-                throw SettingsError("\(file) is not valid JSON: \(error.localizedDescription)")
+            let json: JSONValue
+            do { json = try JSONParser.parse(bytes) } catch {
+                throw SettingsError("\(file) is not valid JSON: \(error)")
             }
-            guard let root = json as? [String: Any] else { throw SettingsError("\(file): the configuration must be a JSON object") }
+            guard let root = json.object else { throw SettingsError("\(file): the configuration must be a JSON object") }
             var values: [(String, SettingValue)] = []
             try flatten(root, prefix: "", into: &values, known: byPath)
             for (path, value) in values {
@@ -287,12 +289,11 @@ extension Settings {
         return settings
     }
 
-    static func flatten(_ object: [String: Any], prefix: String, into out: inout [(String, SettingValue)],
+    static func flatten(_ object: [(String, JSONValue)], prefix: String, into out: inout [(String, SettingValue)],
                         known: [String: Setting]) throws(SettingsError) {
-        for key in object.keys.sorted() {
+        for (key, value) in object.sorted(by: { $0.0 < $1.0 }) {
             let path = prefix.isEmpty ? key : prefix + "." + key
-            let value = object[key]!
-            if known[path] == nil, let nested = value as? [String: Any] {
+            if known[path] == nil, let nested = value.object {
                 try flatten(nested, prefix: path, into: &out, known: known)
                 continue
             }
@@ -300,54 +301,86 @@ extension Settings {
                 let near = known.keys.filter { $0.hasPrefix(prefix) }.sorted().prefix(8).joined(separator: ", ")
                 throw SettingsError("unknown key \(path)" + (near.isEmpty ? "" : " (known here: \(near))"))
             }
-            // JSON true and false arrive as a boolean kind of NSNumber (1 and 0 would pass `as? Bool` and `is Bool`
-            // too, so only a native Bool counts besides it).
-            let isBoolean = String(describing: type(of: value)).contains("Boolean") || type(of: value) == Bool.self
             switch value {
-            case is NSNull:
+            case .null:
                 continue
-            case let b as Bool where isBoolean:
+            case .bool(let b):
                 out.append((path, .bool(b)))
-            case let n as NSNumber: out.append((path, .number(n.doubleValue)))
-            case let s as String: out.append((path, .string(s)))
-            case let a as [Any]:
+            case .number(let text):
+                guard let n = Double(text) else { throw SettingsError("\(path): \(text) is not a number") }
+                out.append((path, .number(n)))
+            case .string(let s):
+                out.append((path, .string(s)))
+            case .array(let a):
                 out.append((path, .list(try a.map { item throws(SettingsError) -> String in
-                    guard let s = item as? String else { throw SettingsError("\(path): needs a list of text values") }
+                    guard let s = item.string else { throw SettingsError("\(path): needs a list of text values") }
                     return s
                 })))
-            case let o as [String: Any]:
+            case .object(let o):
                 var strings: [String: String] = [:]
                 for (k, v) in o {
-                    guard let s = v as? String else { throw SettingsError("\(path).\(k): needs a text value") }
+                    guard let s = v.string else { throw SettingsError("\(path).\(k): needs a text value") }
                     strings[k] = s
                 }
                 out.append((path, .object(strings)))
-            default:
-                throw SettingsError("\(path): unsupported value")
             }
         }
     }
 
-    /// The effective settings as JSON (for `serve --print-config`).
+    /// The effective settings as JSON (for `serve --print-config`), keys sorted, two-space indents.
     public var json: String {
-        let o: [String: Any] = [
-            "data_folder": dataFolder,
-            "dicom": [
-                "ae_title": aeTitle, "host": dicomHost, "port": dicomPort, "max_associations": maximumAssociations,
-                "max_pdu": maximumPDU, "prefer_our_transfer_syntaxes": preferOurTransferSyntaxes, "allowed_callers": allowedCallers,
-                "timeouts": ["artim": artimTimeout, "idle": idleTimeout, "pdu": pduTimeout],
-                "tls": ["certificate": tlsCertificate ?? NSNull(), "private_key": tlsPrivateKey ?? NSNull(), "ca": tlsCA ?? NSNull(),
-                        "require_client_certificate": tlsRequireClientCertificate] as [String: Any],
-            ] as [String: Any],
-            "modalities": Dictionary(uniqueKeysWithValues: modalities.map { ($0.aeTitle, "\($0.host):\($0.port)") }),
-            "storage": ["folder": archiveConfiguration.storageFolder, "durability": durability.rawValue, "duplicates": duplicates.rawValue],
-            "index": ["path": archiveConfiguration.indexPath],
-            "query": ["case_insensitive_names": caseInsensitivePersonNames, "max_results": maximumQueryResults] as [String: Any],
-            "log": ["level": logLevel.name],
-            "demo": ["load_on_first_start": loadDemoOnFirstStart, "ct_slices": demoCTSlices] as [String: Any],
-        ]
-        guard let data = try? JSONSerialization.data(withJSONObject: o, options: [.prettyPrinted, .sortedKeys]) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        func text(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
+        func number(_ n: Int) -> JSONValue { .number(String(n)) }
+        func number(_ d: Double) -> JSONValue {
+            .number(d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d))
+        }
+        let o: JSONValue = .object([
+            ("data_folder", .string(dataFolder)),
+            ("dicom", .object([
+                ("ae_title", .string(aeTitle)), ("host", .string(dicomHost)), ("port", number(dicomPort)),
+                ("max_associations", number(maximumAssociations)), ("max_pdu", number(maximumPDU)),
+                ("prefer_our_transfer_syntaxes", .bool(preferOurTransferSyntaxes)),
+                ("allowed_callers", .array(allowedCallers.map { .string($0) })),
+                ("timeouts", .object([("artim", number(artimTimeout)), ("idle", number(idleTimeout)), ("pdu", number(pduTimeout))])),
+                ("tls", .object([("certificate", text(tlsCertificate)), ("private_key", text(tlsPrivateKey)), ("ca", text(tlsCA)),
+                                 ("require_client_certificate", .bool(tlsRequireClientCertificate))])),
+            ])),
+            ("modalities", .object(modalities.map { ($0.aeTitle, .string("\($0.host):\($0.port)")) })),
+            ("storage", .object([("folder", .string(archiveConfiguration.storageFolder)), ("durability", .string(durability.rawValue)),
+                                 ("duplicates", .string(duplicates.rawValue))])),
+            ("index", .object([("path", .string(archiveConfiguration.indexPath))])),
+            ("query", .object([("case_insensitive_names", .bool(caseInsensitivePersonNames)), ("max_results", number(maximumQueryResults))])),
+            ("log", .object([("level", .string(logLevel.name))])),
+            ("demo", .object([("load_on_first_start", .bool(loadDemoOnFirstStart)), ("ct_slices", number(demoCTSlices))])),
+        ])
+        var out = ""
+        Self.pretty(o, indent: "", into: &out)
+        return out
+    }
+
+    static func pretty(_ value: JSONValue, indent: String, into out: inout String) {
+        switch value {
+        case .object(let members) where !members.isEmpty:
+            out += "{\n"
+            let inner = indent + "  "
+            for (i, (k, v)) in members.sorted(by: { $0.0 < $1.0 }).enumerated() {
+                out += inner + JSONValue.quoted(k) + " : "
+                pretty(v, indent: inner, into: &out)
+                out += i + 1 < members.count ? ",\n" : "\n"
+            }
+            out += indent + "}"
+        case .array(let items) where !items.isEmpty:
+            out += "[\n"
+            let inner = indent + "  "
+            for (i, v) in items.enumerated() {
+                out += inner
+                pretty(v, indent: inner, into: &out)
+                out += i + 1 < items.count ? ",\n" : "\n"
+            }
+            out += indent + "]"
+        default:
+            value.write(to: &out)
+        }
     }
 }
 
@@ -356,4 +389,12 @@ extension Settings {
     public static var keys: [(path: String, environment: String, help: String)] {
         schema.map { ($0.path, $0.environmentName, $0.help) }
     }
+}
+
+/// Text without leading and trailing spaces, tabs and line ends.
+func trimmed(_ s: String) -> String {
+    var t = Substring(s)
+    while let c = t.first, c == " " || c == "\t" || c == "\n" || c == "\r" { t.removeFirst() }
+    while let c = t.last, c == " " || c == "\t" || c == "\n" || c == "\r" { t.removeLast() }
+    return String(t)
 }
