@@ -32,7 +32,11 @@ extension DICOMFile {
         out.transferSyntax = target
         // Decoded frames, one by one, so memory holds the output and one frame beside it.
         var described = frames.description
-        var native: [UInt8] = []
+        // Native output goes straight into one buffer the pixel data element then owns: no second copy.
+        var native: UnsafeMutableRawPointer?
+        var nativeCount = 0
+        var bits: [UInt8] = []
+        defer { if let native { native.deallocate() } }
         var fragments: [Bytes] = []
         var photometric: String?
         var lossy: String?
@@ -47,10 +51,16 @@ extension DICOMFile {
                 encodedBytes += encoded.bytes.count
                 fragments.append(Bytes(encoded.bytes.count & 1 == 1 ? encoded.bytes + [0] : encoded.bytes))
             } else if described.bitsAllocated == 1 {
-                Self.appendBits(frame.bytes, count: described.pixels * described.samplesPerPixel, frameIndex: f, to: &native)
+                Self.appendBits(frame.bytes, count: described.pixels * described.samplesPerPixel, frameIndex: f, to: &bits)
             } else {
-                if native.isEmpty { native.reserveCapacity(frame.bytes.count * frames.count) }
-                native += frame.bytes
+                let (total, overflow) = frame.bytes.count.multipliedReportingOverflow(by: frames.count)
+                guard !overflow, total <= PixelDescription.maxFrameBytes * 4 else {
+                    throw CodecError("\(frames.count) frames of \(frame.bytes.count) bytes cannot be held")
+                }
+                if native == nil { native = .allocate(byteCount: max(1, total), alignment: 16) }
+                guard nativeCount + frame.bytes.count <= total else { throw CodecError("frame \(f + 1) changed size") }
+                frame.bytes.withUnsafeBytes { native!.advanced(by: nativeCount).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                nativeCount += frame.bytes.count
             }
         }
         var pixelModule = described
@@ -68,7 +78,14 @@ extension DICOMFile {
             out.dataSet.set(DataElement(tag: .pixelData, vr: .OB,
                                         value: .encapsulated(EncapsulatedPixelData(basicOffsetTable: Bytes(offsets), fragments: fragments))))
         } else {
-            out.dataSet.set(DataElement(tag: .pixelData, vr: pixelModule.bitsAllocated > 8 ? .OW : .OB, bytes: Bytes(native)))
+            let pixels: Bytes
+            if let buffer = native {
+                native = nil  // the region owns it now
+                pixels = ByteRegion.adopting(buffer, count: nativeCount).bytes
+            } else {
+                pixels = Bytes(bits)
+            }
+            out.dataSet.set(DataElement(tag: .pixelData, vr: pixelModule.bitsAllocated > 8 ? .OW : .OB, bytes: pixels))
         }
         if !target.isEncapsulated { out.decodeIcons(from: transferSyntax) }
         out.dataSet.remove(.extendedOffsetTable)

@@ -29,8 +29,9 @@ public enum RLELossless {
         let pixels = g.pixels
         let stride = g.samplesPerPixel * g.bytesPerSample
         // A byte plane is unpacked contiguously (runs become memcpy and memset), then spread into its place.
-        var plane = [UInt8](repeating: 0, count: stride == 1 ? 0 : pixels)
-        var out = [UInt8](repeating: 0, count: length)
+        // Every byte of `out` is written by its segment, or the frame is refused: no need to zero it first.
+        var plane = [UInt8](unsafeUninitializedCapacity: stride == 1 ? 0 : pixels) { _, n in n = stride == 1 ? 0 : pixels }
+        var out = [UInt8](unsafeUninitializedCapacity: length) { _, n in n = length }
         for s in 0..<segments {
             let start = offsets[s], end = min(offsets[s + 1], frame.count)
             guard start >= 64, start <= end else {

@@ -23,7 +23,9 @@ public enum OpenJPEG {
 
     /// Decodes a J2K codestream (or a JP2 file) to its components. Images over `maxPixels` are refused before
     /// any sample is allocated.
-    public static func decode(_ data: UnsafeRawBufferPointer, maxPixels: Int = 1 << 28) throws(OpenJPEGError) -> Image {
+    public static func decode(_ data: UnsafeRawBufferPointer, maxPixels: Int = 1 << 28,
+                              threads: Int = 1) throws(OpenJPEGError) -> Image {
+        let threads = opj_has_thread_support() != 0 ? threads : 1
         let isJP2 = data.count >= 12 && data[4] == 0x6A && data[5] == 0x50 && data[6] == 0x20 && data[7] == 0x20
         try checkSize(data, maxPixels: maxPixels)
         guard let codec = opj_create_decompress(isJP2 ? OPJ_CODEC_JP2 : OPJ_CODEC_J2K) else {
@@ -36,6 +38,9 @@ public enum OpenJPEG {
         var parameters = opj_dparameters_t()
         opj_set_default_decoder_parameters(&parameters)
         guard opj_setup_decoder(codec, &parameters) != 0 else { throw messages.error("cannot set up the decoder") }
+        // Code blocks decode in parallel on the machine's cores (the library's own thread pool), for frames large
+        // enough to pay for it.
+        if threads > 1 { _ = opj_codec_set_threads(codec, Int32(threads)) }
         let source = Source(data)
         guard let stream = source.stream() else { throw OpenJPEGError(description: "OpenJPEG: no stream") }
         defer { opj_stream_destroy(stream) }
