@@ -29,40 +29,60 @@ public enum RLELossless {
         let pixels = g.pixels
         let stride = g.samplesPerPixel * g.bytesPerSample
         // A byte plane is unpacked contiguously (runs become memcpy and memset), then spread into its place.
-        // Every byte of `out` is written by its segment, or the frame is refused: no need to zero it first.
-        var plane = [UInt8](unsafeUninitializedCapacity: stride == 1 ? 0 : pixels) { _, n in n = stride == 1 ? 0 : pixels }
+        // Every byte is written by its segment, or the frame is refused: no need to zero the buffers first. The
+        // segments are unpacked plane after plane (runs become memcpy and memset), then interleaved in one pass.
         var out = [UInt8](unsafeUninitializedCapacity: length) { _, n in n = length }
+        var planes = [UInt8](unsafeUninitializedCapacity: stride == 1 ? 0 : length) { _, n in n = stride == 1 ? 0 : length }
         for s in 0..<segments {
             let start = offsets[s], end = min(offsets[s + 1], frame.count)
             guard start >= 64, start <= end else {
                 throw CodecError("RLE: segment \(s + 1) has offset \(start), outside the frame of \(frame.count) bytes")
             }
-            // Segment s holds byte (bytesPerSample - 1 - s % bytesPerSample) of sample s / bytesPerSample.
-            let base = (s / g.bytesPerSample) * g.bytesPerSample + g.bytesPerSample - 1 - s % g.bytesPerSample
             let produced: Int
             if stride == 1 {
                 produced = try out.withUnsafeMutableBufferPointer { (o) throws(CodecError) -> Int in
                     try unpack(bytes, from: start, to: end, count: pixels, into: o.baseAddress!)
                 }
             } else {
-                produced = try plane.withUnsafeMutableBufferPointer { (p) throws(CodecError) -> Int in
-                    try unpack(bytes, from: start, to: end, count: pixels, into: p.baseAddress!)
-                }
-                plane.withUnsafeBufferPointer { p in
-                    out.withUnsafeMutableBufferPointer { o in
-                        var at = base
-                        for i in 0..<pixels {
-                            o[at] = p[i]
-                            at += stride
-                        }
-                    }
+                produced = try planes.withUnsafeMutableBufferPointer { (p) throws(CodecError) -> Int in
+                    try unpack(bytes, from: start, to: end, count: pixels, into: p.baseAddress! + s * pixels)
                 }
             }
             guard produced == pixels else {
                 throw CodecError("RLE: segment \(s + 1) decodes to \(produced) bytes, \(pixels) expected")
             }
         }
+        if stride > 1 {
+            planes.withUnsafeBufferPointer { p in
+                out.withUnsafeMutableBufferPointer { o in interleave(p, into: o, pixels: pixels, geometry: g) }
+            }
+        }
         return out
+    }
+
+    /// Byte planes (most significant byte first within each sample, G.2) to little-endian samples by pixel.
+    static func interleave(_ p: UnsafeBufferPointer<UInt8>, into o: UnsafeMutableBufferPointer<UInt8>, pixels n: Int,
+                           geometry g: FrameGeometry) {
+        let b = g.bytesPerSample, spp = g.samplesPerPixel
+        switch (b, spp) {
+        case (2, 1):
+            let high = p.baseAddress!, low = p.baseAddress! + n
+            for i in 0..<n { o[2 * i] = low[i]; o[2 * i + 1] = high[i] }
+        case (1, 3):
+            let r = p.baseAddress!, g = r + n, bl = r + 2 * n
+            for i in 0..<n { o[3 * i] = r[i]; o[3 * i + 1] = g[i]; o[3 * i + 2] = bl[i] }
+        default:
+            let stride = b * spp
+            for s in 0..<(b * spp) {
+                let base = (s / b) * b + b - 1 - s % b
+                let plane = p.baseAddress! + s * n
+                var at = base
+                for i in 0..<n {
+                    o[at] = plane[i]
+                    at += stride
+                }
+            }
+        }
     }
 
     /// PackBits (G.3.1): a header byte n in 0...127 copies the next n + 1 bytes; n in -127...-1 repeats the next
