@@ -171,6 +171,28 @@ import Testing
         #expect(throws: CodecError.self) { try PixelFrames(ds, transferSyntax: .explicitVRLittleEndian) }
     }
 
+    /// A fragment whose length runs past the end of the file: the strict reader refuses the file; the tolerant one
+    /// keeps what is there (here the whole frame, and the delimiter after it), which decodes to the original
+    /// pixels: no crash, and nothing allocated for the claimed 2 GB.
+    @Test func fragmentLongerThanTheFile() throws {
+        let pixels = CodecLibraryTests.ramp16(width: 32, height: 32)
+        let native = DICOMFile(dataSet: Self.dataSet(rows: 32, columns: 32, bits: 16, stored: 12, pixels: pixels))
+        let rle = try native.transcodingPixels(to: .rleLossless)
+        var bytes = try rle.encodedData(transferSyntax: .rleLossless)
+        // The last item tag (FFFE,E000) is the frame's fragment: claim 0x7FFFFFF0 bytes for it.
+        var at = bytes.count - 8
+        while at > 0 && !(bytes[at] == 0xFE && bytes[at + 1] == 0xFF && bytes[at + 2] == 0x00 && bytes[at + 3] == 0xE0) { at -= 1 }
+        #expect(at > 0)
+        bytes.replaceSubrange((at + 4)..<(at + 8), with: [0xF0, 0xFF, 0xFF, 0x7F])
+        #expect(throws: (any Error).self) { try DICOMFile(bytes: Bytes(bytes)) }
+        let tolerant = try DICOMFile(bytes: Bytes(bytes), options: ReadOptions(allowTruncation: true))
+        #expect(try tolerant.decodedFrame(0).storedValues() == native.decodedFrame(0).storedValues())
+        // Cut inside the frame as well: now the segments are short, and decoding says so.
+        let cut = Array(bytes.prefix(bytes.count - 200))
+        let shorter = try DICOMFile(bytes: Bytes(cut), options: ReadOptions(allowTruncation: true))
+        #expect(throws: CodecError.self) { try shorter.decodedFrame(0) }
+    }
+
     /// Rows and Columns encoded as UL (a forged header) with values past 65,535: refused by value.
     @Test func dimensionsAsULAreCheckedByValue() throws {
         var ds = Self.dataSet(rows: 4, columns: 4, bits: 8, stored: 8, pixels: [UInt8](repeating: 0, count: 16))
