@@ -20,6 +20,8 @@ let package = Package(
         .systemLibrary(name: "COpenJPEG", pkgConfig: "libopenjp2", providers: [.apt(["libopenjp2-7-dev"])]),
         .systemLibrary(name: "CCharLS", pkgConfig: "charls", providers: [.apt(["libcharls-dev"])]),
         .systemLibrary(name: "CSPNG", pkgConfig: "spng", providers: [.apt(["libspng-dev"])]),
+        // No pkgConfig: libjxl's .pc adds -DHWY_SHARED_DEFINE, a flag SwiftPM refuses; the headers are in /usr/include.
+        .systemLibrary(name: "CJXL", providers: [.apt(["libjxl-dev"])]),
 
         // Swift wrappers of the leaves.
         .target(name: "Zlib", dependencies: ["CZlib"]),
@@ -29,6 +31,7 @@ let package = Package(
         .target(name: "OpenJPEG", dependencies: ["COpenJPEG"]),
         .target(name: "CharLS", dependencies: ["CCharLS"]),
         .target(name: "PNG", dependencies: ["CSPNG"]),
+        .target(name: "JPEGXL", dependencies: ["CJXL"]),
 
         // Linux calls Swift cannot make (behind _GNU_SOURCE, or variadic), in C.
         .target(name: "CLinux"),
@@ -59,8 +62,9 @@ let package = Package(
         .target(name: "Server", dependencies: ["Archive", "DICOMNetwork", "DICOMQuery", "Crypto", "DemoData", "ImageCodecs"]),
 
         // Pixel data codecs (PS3.5 Annex A.4, G): decoding and encoding frames; pure Swift where no library covers it.
-        // libjpeg-turbo (8-bit DCT), OpenJPEG (JPEG 2000, HTJ2K) and CharLS (JPEG-LS) where they cover a case.
-        .target(name: "ImageCodecs", dependencies: ["DICOMCore", "Zlib", "JPEGTurbo", "OpenJPEG", "CharLS"]),
+        // libjpeg-turbo (8-bit DCT), OpenJPEG (JPEG 2000, HTJ2K), CharLS (JPEG-LS) and libjxl (JPEG XL) where they
+        // cover a case.
+        .target(name: "ImageCodecs", dependencies: ["DICOMCore", "Zlib", "JPEGTurbo", "OpenJPEG", "CharLS", "JPEGXL"]),
 
         // Rendering (PS3.4 Annex N): Modality LUT, VOI LUT, presentation, colour models, overlays; PNG and JPEG out.
         .target(name: "Imaging", dependencies: ["DICOMCore", "ImageCodecs", "JPEGTurbo", "PNG"]),
@@ -81,7 +85,7 @@ let package = Package(
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "DICOM", "DICOMQuery", "Crypto", "SQLite", "Transport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Archive", "DICOMNetwork", "DICOM", "DICOMQuery", "Transport"]),
         .testTarget(name: "LightboxCLITests", dependencies: ["DICOM"]),
-        .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs", "DICOM", "JPEGTurbo", "OpenJPEG", "CharLS", "PNG"]),
+        .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs", "DICOM", "JPEGTurbo", "OpenJPEG", "CharLS", "PNG", "JPEGXL"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "ImageCodecs", "DICOM", "PNG"]),
     ]
 )

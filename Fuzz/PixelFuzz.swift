@@ -1,5 +1,5 @@
 // libFuzzer entry point over every pixel decoder (built by tools/fuzz.sh with DICOMCore, ImageCodecs and the
-// Swift wrappers of libjpeg-turbo, OpenJPEG and CharLS in one module; the C libraries linked as they are).
+// Swift wrappers of libjpeg-turbo, OpenJPEG, CharLS and libjxl in one module; the C libraries linked as they are).
 //
 // Input: one byte choosing the transfer syntax, one byte choosing the image description (size, bits, samples),
 // then the codestream. Every input must decode or throw a CodecError: no crash, no hang, no allocation beyond
@@ -8,6 +8,7 @@
 let syntaxes: [TransferSyntax] = [
     .rleLossless, .jpegBaseline8Bit, .jpegExtended12Bit, .jpegLossless, .jpegLosslessSV1, .jpegLSLossless,
     .jpegLSNearLossless, .jpeg2000Lossless, .jpeg2000, .htj2kLossless, .deflatedImageFrameCompression,
+    TransferSyntax.from(uid: "1.2.840.10008.1.2.4.110")!,
 ]
 
 @_cdecl("LLVMFuzzerTestOneInput")

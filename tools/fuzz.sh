@@ -28,23 +28,23 @@ build() {  # name, entry file, extra sources...
 # The pixel decoders: DICOMCore, ImageCodecs and the library wrappers compiled as one module (their imports of
 # each other removed), the C glue for libjpeg compiled with the fuzzer's instrumentation, the libraries linked.
 build_pixels() {
-    local src="$out/pixels-src" dirs="Sources/DICOMCore Sources/ImageCodecs Sources/CharLS Sources/OpenJPEG Sources/JPEGTurbo Sources/Zlib"
+    local src="$out/pixels-src" dirs="Sources/DICOMCore Sources/ImageCodecs Sources/CharLS Sources/OpenJPEG Sources/JPEGTurbo Sources/JPEGXL Sources/Zlib"
     if [ -x "$out/pixels" ] && [ -z "$(find $dirs Sources/CJPEGGlue Fuzz/PixelFuzz.swift -newer "$out/pixels" -type f | head -1)" ]; then
         return
     fi
     echo "fuzz: building the pixels target"
-    rm -rf "$src" && mkdir -p "$src/glue"
+    rm -rf "$src" "$out/pixels" && mkdir -p "$src/glue"
     for f in $(find $dirs -name '*.swift' | sort); do
         mkdir -p "$src/$(dirname "$f")"
-        sed -E '/^import (DICOMCore|ImageCodecs|CharLS|OpenJPEG|JPEGTurbo|Zlib)$/d' "$f" > "$src/$f"
+        sed -E '/^import (DICOMCore|ImageCodecs|CharLS|OpenJPEG|JPEGTurbo|JPEGXL|Zlib)$/d' "$f" > "$src/$f"
     done
     cp Sources/CJPEGGlue/include/jpegglue.h "$src/glue/"
     printf 'module CJPEGGlue {\n    header "jpegglue.h"\n    export *\n}\n' > "$src/glue/module.modulemap"
     clang -O1 -fsanitize=fuzzer-no-link,address -c Sources/CJPEGGlue/jpegglue.c -I Sources/CJPEGGlue/include -o "$out/jpegglue.o"
     flock /tmp/swift-build.lock swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name Pixels \
         $(find "$src" -name '*.swift' | sort) Fuzz/PixelFuzz.swift "$out/jpegglue.o" \
-        -I "$src/glue" -I Sources/CCharLS -I Sources/COpenJPEG -I /usr/include/openjpeg-2.5 -I Sources/CZlib \
-        -lopenjp2 -lcharls -ljpeg -lz -o "$out/pixels" 2>&1 | grep -E "error" | grep -v "Cannot export local symbol" || true
+        -I "$src/glue" -I Sources/CCharLS -I Sources/COpenJPEG -I /usr/include/openjpeg-2.5 -I Sources/CZlib -I Sources/CJXL \
+        -lopenjp2 -lcharls -ljpeg -ljxl -lz -o "$out/pixels" 2>&1 | grep -E "error" | grep -v "Cannot export local symbol" || true
     [ -x "$out/pixels" ] || { echo "fuzz: the pixels target did not build" >&2; exit 1; }
 }
 

@@ -1,6 +1,7 @@
 import CharLS
 import DICOMCore
 import JPEGTurbo
+import JPEGXL
 import OpenJPEG
 import Zlib
 
@@ -78,6 +79,8 @@ public enum FrameDecoder {
         case "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.92", "1.2.840.10008.1.2.4.93",
              "1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203":
             out = try decodeJPEG2000(data, d)
+        case "1.2.840.10008.1.2.4.110", "1.2.840.10008.1.2.4.111", "1.2.840.10008.1.2.4.112":
+            out = try decodeJPEGXL(data, d)
         default:
             throw CodecError("no decoder for \(syntax.name)")
         }
@@ -168,6 +171,19 @@ public enum FrameDecoder {
             }
         }
         return DecodedFrame(description: d, bytes: bytes)
+    }
+
+    // MARK: JPEG XL (ISO/IEC 18181)
+
+    static func decodeJPEGXL(_ data: UnsafeRawBufferPointer, _ description: PixelDescription) throws(CodecError) -> DecodedFrame {
+        var d = description
+        let image: JPEGXL.Image
+        do { image = try JPEGXL.decode(data, maxPixels: d.pixels * d.samplesPerPixel) } catch { throw CodecError("\(error)") }
+        try check(width: image.width, height: image.height, components: image.channels, d)
+        d.planarConfiguration = 0
+        // libjxl gives colour as RGB, whatever the codestream (or the JPEG it recompresses) coded it as.
+        if d.isColor { d.photometric = "RGB" }
+        return DecodedFrame(description: d, bytes: widen(image.bytes, from: image.bitsPerSample > 8 ? 2 : 1, to: d))
     }
 
     // MARK: Helpers

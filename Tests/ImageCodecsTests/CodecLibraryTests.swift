@@ -1,6 +1,7 @@
 import CharLS
 import DICOMCore
 import JPEGTurbo
+import JPEGXL
 import OpenJPEG
 import PNG
 import Testing
@@ -94,6 +95,9 @@ import Testing
         #expect(throws: CharLSError.self) { try garbage.withUnsafeBytes { try CharLS.decode($0) } }
         #expect(throws: OpenJPEGError.self) { try garbage.withUnsafeBytes { try OpenJPEG.decode($0) } }
         #expect(throws: PNGError.self) { try garbage.withUnsafeBytes { try PNG.decode($0) } }
+        #expect(throws: JPEGXLError.self) { try garbage.withUnsafeBytes { try JPEGXL.decode($0) } }
+        // A JPEG XL signature (FF 0A) with nothing after it: truncated, not a hang.
+        #expect(throws: JPEGXLError.self) { try [UInt8]([0xFF, 0x0A, 0x00]).withUnsafeBytes { try JPEGXL.decode($0) } }
     }
 
     /// A SIZ with millions of one-pixel tiles (found by the fuzzer: OpenJPEG allocated 284 MB for it while reading
