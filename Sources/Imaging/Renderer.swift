@@ -71,19 +71,23 @@ public enum Renderer {
         let voi = try VOITransform(dataSet, frame: options.frame, signed: d.signed, options: options)
         let invert = d.photometric == "MONOCHROME1" || presentationShape(dataSet) == "INVERSE"
         var out = [UInt8](repeating: 0, count: d.pixels)
-        if d.sampleKind == .integer && d.bitsStored <= 16 && !voi.needsRange {
-            // Every stored value the frame holds through the whole chain once: one lookup per pixel.
-            let stored = frame.storedValues()
-            var low = Int32.max, high = Int32.min
-            for v in stored { low = min(low, v); high = max(high, v) }
-            var table = [UInt8](repeating: 0, count: Int(high - low) + 1)
+        if d.sampleKind == .integer && d.bitsStored <= 16 && (!voi.needsRange || modality.lut == nil) {
+            // Every stored value the frame holds through the whole chain once: one lookup per pixel. Two passes over
+            // the samples as stored (their range, then the lookups), with no array of values between them.
+            let (low, high) = Self.storedRange(frame)
+            var voi = voi
+            if voi.needsRange {
+                // Rescale is monotonic: the frame's modality values span those of its smallest and largest sample.
+                voi.setRange([modality.apply(stored: low), modality.apply(stored: high)])
+            }
+            var table = [UInt8](repeating: 0, count: high - low + 1)
             for k in 0..<table.count {
-                let y = voi.apply(modality.apply(stored: Int(low) + k))
+                let y = voi.apply(modality.apply(stored: low + k))
                 table[k] = UInt8(invert ? 255 - y : y)
             }
             table.withUnsafeBufferPointer { t in
-                stored.withUnsafeBufferPointer { s in
-                    for i in 0..<d.pixels { out[i] = t[Int(s[i] &- low)] }
+                out.withUnsafeMutableBufferPointer { o in
+                    Self.forEachStored(frame) { i, v in o[i] = t[v &- low] }
                 }
             }
         } else {
@@ -96,6 +100,43 @@ public enum Renderer {
             }
         }
         return RenderedImage(width: d.columns, height: d.rows, channels: 1, bitDepth: 8, pixels: out)
+    }
+
+    /// The smallest and largest stored value of a grey frame.
+    static func storedRange(_ frame: DecodedFrame) -> (Int, Int) {
+        var low = Int.max, high = Int.min
+        forEachStored(frame) { _, v in
+            if v < low { low = v }
+            if v > high { high = v }
+        }
+        return low <= high ? (low, high) : (0, 0)
+    }
+
+    /// Calls `body` with each sample's index and stored value (masked to Bits Stored, sign-extended when signed),
+    /// read straight from the frame's bytes.
+    @inline(__always)
+    static func forEachStored(_ frame: DecodedFrame, _ body: (Int, Int) -> Void) {
+        let d = frame.description
+        let n = d.pixels * d.samplesPerPixel
+        let shift = 32 - d.bitsStored
+        let mask = d.bitsStored >= 32 ? UInt32.max : (1 << UInt32(d.bitsStored)) - 1
+        frame.bytes.withUnsafeBytes { raw in
+            switch d.bitsAllocated {
+            case 8:
+                let p = raw.bindMemory(to: UInt8.self)
+                for i in 0..<n {
+                    let v = UInt32(p[i]) & mask
+                    body(i, d.signed ? Int(Int32(bitPattern: v << UInt32(shift)) >> Int32(shift)) : Int(v))
+                }
+            case 16:
+                for i in 0..<n {
+                    let v = UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) & mask
+                    body(i, d.signed ? Int(Int32(bitPattern: v << UInt32(shift)) >> Int32(shift)) : Int(v))
+                }
+            default:
+                for (i, v) in frame.storedValues().enumerated() { body(i, Int(v)) }
+            }
+        }
     }
 
     static func presentationShape(_ dataSet: DataSet) -> String? {
