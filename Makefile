@@ -4,7 +4,7 @@ SWIFT ?= swift
 VENV := .venv
 PY := $(VENV)/bin/python
 # Debian packages the build, the tests and the benchmarks use.
-APT_PACKAGES := pkg-config zlib1g-dev libssl-dev libsqlite3-dev libjpeg62-turbo-dev libopenjp2-7-dev libcharls-dev libspng-dev libjxl-dev libjxl-tools openssl dcmtk dicom3tools python3 python3-venv time orthanc orthanc-dicomweb iproute2 util-linux
+APT_PACKAGES := pkg-config zlib1g-dev libssl-dev libsqlite3-dev libjpeg62-turbo-dev libopenjp2-7-dev libcharls-dev libspng-dev libjxl-dev libjxl-tools libcivetweb-dev curl openssl dcmtk dicom3tools python3 python3-venv time orthanc orthanc-dicomweb iproute2 util-linux
 FUZZ_SECONDS ?= 60
 
 .PHONY: run test build deps venv swift-test reference-test fuzz bench generate clean

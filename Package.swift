@@ -20,6 +20,8 @@ let package = Package(
         .systemLibrary(name: "COpenJPEG", pkgConfig: "libopenjp2", providers: [.apt(["libopenjp2-7-dev"])]),
         .systemLibrary(name: "CCharLS", pkgConfig: "charls", providers: [.apt(["libcharls-dev"])]),
         .systemLibrary(name: "CSPNG", pkgConfig: "spng", providers: [.apt(["libspng-dev"])]),
+        // No pkgConfig: Debian ships no civetweb.pc; the header and library are in the standard paths.
+        .systemLibrary(name: "CCivetWeb", providers: [.apt(["libcivetweb-dev"])]),
         // No pkgConfig: libjxl's .pc adds -DHWY_SHARED_DEFINE, a flag SwiftPM refuses; the headers are in /usr/include.
         .systemLibrary(name: "CJXL", providers: [.apt(["libjxl-dev"])]),
 
@@ -32,6 +34,8 @@ let package = Package(
         .target(name: "CharLS", dependencies: ["CCharLS"]),
         .target(name: "PNG", dependencies: ["CSPNG"]),
         .target(name: "JPEGXL", dependencies: ["CJXL"]),
+        // HTTP: CivetWeb behind a small router (method and path pattern to handler); no HTTP parsing of our own.
+        .target(name: "HTTP", dependencies: ["CCivetWeb"]),
 
         // Linux calls Swift cannot make (behind _GNU_SOURCE, or variadic), in C.
         .target(name: "CLinux"),
@@ -59,7 +63,7 @@ let package = Package(
         .target(name: "DICOMNetwork", dependencies: ["DICOM", "Transport"]),
 
         // `lightbox serve`: settings, the JSON log, the archive as DICOM services, demo studies on first start.
-        .target(name: "Server", dependencies: ["Archive", "DICOMNetwork", "DICOMQuery", "Crypto", "DemoData", "ImageCodecs"]),
+        .target(name: "Server", dependencies: ["Archive", "DICOMNetwork", "DICOMQuery", "Crypto", "DemoData", "ImageCodecs", "HTTP"]),
 
         // Pixel data codecs (PS3.5 Annex A.4, G): decoding and encoding frames; pure Swift where no library covers it.
         // libjpeg-turbo (8-bit DCT), OpenJPEG (JPEG 2000, HTJ2K), CharLS (JPEG-LS) and libjxl (JPEG XL) where they
@@ -86,6 +90,7 @@ let package = Package(
         .testTarget(name: "ServerTests", dependencies: ["Server", "Archive", "DICOMNetwork", "DICOM", "DICOMQuery", "Transport"]),
         .testTarget(name: "LightboxCLITests", dependencies: ["DICOM"]),
         .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs", "DICOM", "JPEGTurbo", "OpenJPEG", "CharLS", "PNG", "JPEGXL"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "ImageCodecs", "DICOM", "PNG"]),
     ]
 )

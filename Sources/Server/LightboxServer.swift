@@ -6,6 +6,7 @@ import Crypto
 import DICOM
 import DICOMNetwork
 import DemoData
+import HTTP
 import Synchronization
 
 /// Everything `lightbox serve` runs, in one process: the archive and the DICOM server in front of it (and the
@@ -14,6 +15,7 @@ public final class LightboxServer: Sendable {
     public let settings: Settings
     public let archive: Archive
     let dicom: DICOMServer
+    let http: HTTPServer
     let lock: ArchiveLock
     let log: JSONLog
     private let demoDone = Mutex(true)
@@ -22,6 +24,8 @@ public final class LightboxServer: Sendable {
 
     /// The DICOM port listened on (the configured one, or the one the system chose for port 0).
     public var dicomPort: Int { dicom.port }
+    /// The HTTP port listened on.
+    public var httpPort: Int { http.port }
 
     public init(settings: Settings, log: JSONLog) throws {
         self.settings = settings
@@ -57,9 +61,29 @@ public final class LightboxServer: Sendable {
         let services = ArchiveServices(archive: archive, settings: settings, log: log.sink("archive"))
         dicom = try DICOMServer(configuration: server, services: ServiceSet(storage: services, query: services, retrieve: services),
                                 log: log.sink("dicom"))
+        // Secure by default (issue 6): until users and roles exist, the web server answers this machine only.
+        guard isLoopback(settings.httpHost) else {
+            dicom.stop()
+            throw SettingsError("http.host \(settings.httpHost): listening for HTTP beyond this machine needs an admin user, "
+                                + "and users come with the DICOMweb server; use 127.0.0.1 or ::1")
+        }
+        var web = HTTPConfiguration()
+        web.host = settings.httpHost
+        web.port = settings.httpPort
+        web.threads = settings.httpThreads
+        web.requestTimeout = settings.httpRequestTimeout
+        let httpLog = log.sink("http")
+        do {
+            http = try HTTPServer(configuration: web, router: WebRoutes(archive: archive, settings: settings).router,
+                                  log: { message in httpLog(.warning, message) })
+        } catch {
+            dicom.stop()
+            throw error
+        }
         let stats = (try? archive.index.statistics()) ?? IndexStatistics()
         log.log(.info, "server", "listening", [
             ("ae_title", settings.aeTitle), ("dicom", "\(settings.dicomHost):\(dicom.port)"),
+            ("http", "\(settings.httpHost):\(http.port)"),
             ("tls", server.wrapConnection == nil ? "off" : "on"), ("data", settings.dataFolder),
             ("studies", String(stats.studies)), ("instances", String(stats.instances)),
         ])
@@ -136,6 +160,7 @@ public final class LightboxServer: Sendable {
     public func stop() {
         log.log(.info, "server", "stopping")
         stopping.withLock { $0 = true }
+        http.stop()
         dicom.stop()
         if let index = archive.index as? SQLiteIndex { try? index.checkpoint() }
         archive.close()

@@ -11,6 +11,12 @@ public struct Settings: Sendable {
     public var aeTitle = "LIGHTBOX"
     public var dicomHost = "127.0.0.1"
     public var dicomPort = 11112
+
+    // HTTP (DICOMweb, the administration API, health checks)
+    public var httpHost = "127.0.0.1"
+    public var httpPort = 8080
+    public var httpThreads = 16
+    public var httpRequestTimeout = 30.0
     public var maximumAssociations = 32
     public var maximumPDU = 262_144
     public var preferOurTransferSyntaxes = false
@@ -188,6 +194,18 @@ extension Settings {
         Setting(path: "dicom.port", help: "DICOM port. Default 11112.") { s, v throws(SettingsError) in
             s.dicomPort = try v.int("dicom.port", 0...65535)
         },
+        Setting(path: "http.host", help: "Address the web server listens on. Default 127.0.0.1 (this machine only).") { s, v throws(SettingsError) in
+            s.httpHost = try nonEmpty("http.host", v)
+        },
+        Setting(path: "http.port", help: "HTTP port (health checks now; DICOMweb and the API next). Default 8080; 0 lets the system choose.") { s, v throws(SettingsError) in
+            s.httpPort = try v.int("http.port", 0...65535)
+        },
+        Setting(path: "http.threads", help: "Requests served at once. Default 16.") { s, v throws(SettingsError) in
+            s.httpThreads = try v.int("http.threads", 1...256)
+        },
+        Setting(path: "http.request_timeout", help: "Seconds a request may take to arrive and be answered. Default 30.") { s, v throws(SettingsError) in
+            s.httpRequestTimeout = try v.seconds("http.request_timeout")
+        },
         Setting(path: "dicom.max_associations", help: "Associations at once. Default 32.") { s, v throws(SettingsError) in
             s.maximumAssociations = try v.int("dicom.max_associations", 1...1000)
         },
@@ -345,6 +363,8 @@ extension Settings {
                 ("tls", .object([("certificate", text(tlsCertificate)), ("private_key", text(tlsPrivateKey)), ("ca", text(tlsCA)),
                                  ("require_client_certificate", .bool(tlsRequireClientCertificate))])),
             ])),
+            ("http", .object([("host", .string(httpHost)), ("port", number(httpPort)), ("threads", number(httpThreads)),
+                              ("request_timeout", number(httpRequestTimeout))])),
             ("modalities", .object(modalities.map { ($0.aeTitle, .string("\($0.host):\($0.port)")) })),
             ("storage", .object([("folder", .string(archiveConfiguration.storageFolder)), ("durability", .string(durability.rawValue)),
                                  ("duplicates", .string(duplicates.rawValue))])),

@@ -8,11 +8,12 @@ import Server
 let serveCommand = Command(
     name: "serve",
     summary: "Run the PACS: archive, DICOM storage, query and retrieve (demo studies on first start).",
-    usage: "serve [--config FILE] [--data DIR] [--dicom-port PORT] [--aet AET] [--modality AET=HOST:PORT]...",
+    usage: "serve [--config FILE] [--data DIR] [--dicom-port PORT] [--http-port PORT] [--aet AET] [--modality AET=HOST:PORT]...",
     options: [
         .init(name: "--config", short: "-c", value: "FILE", help: "JSON configuration file (see --help-config)."),
         .init(name: "--data", short: nil, value: "DIR", help: "Archive folder (data_folder)."),
         .init(name: "--dicom-port", short: nil, value: "PORT", help: "DICOM port (dicom.port)."),
+        .init(name: "--http-port", short: nil, value: "PORT", help: "HTTP port (http.port), default 8080."),
         .init(name: "--aet", short: nil, value: "AET", help: "Our AE title (dicom.ae_title)."),
         .init(name: "--host", short: nil, value: "ADDRESS", help: "Address to listen on (dicom.host)."),
         .init(name: "--modality", short: nil, value: "AET=HOST:PORT", help: "A C-MOVE destination (added to modalities); repeatable."),
@@ -41,6 +42,7 @@ func runServe(_ args: ParsedArguments) throws -> Int32 {
     var overrides: [(String, String)] = []
     if let v = args.value("--data") { overrides.append(("data_folder", v)) }
     if let v = args.value("--dicom-port") { overrides.append(("dicom.port", v)) }
+    if let v = args.value("--http-port") { overrides.append(("http.port", v)) }
     if let v = args.value("--aet") { overrides.append(("dicom.ae_title", v)) }
     if let v = args.value("--host") { overrides.append(("dicom.host", v)) }
     if args.has("--no-demo") { overrides.append(("demo.load_on_first_start", "false")) }

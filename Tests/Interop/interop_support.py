@@ -145,13 +145,16 @@ class Launcher:
         service.aet = aet
         return service
 
-    def serve(self, data, *args, aet="LIGHTBOX", port=None, env=None):
-        """`lightbox serve` on the archive folder `data` (no demo studies), with `args` added (--modality ...)."""
+    def serve(self, data, *args, aet="LIGHTBOX", port=None, env=None, http_port=None):
+        """`lightbox serve` on the archive folder `data` (no demo studies), with `args` added (--modality ...). Its
+        web server listens on a free port of its own (`service.http_port`)."""
         port = port or free_port()
+        http_port = http_port or free_port()
         service = self.start("lightbox-serve", [LIGHTBOX, "serve", "--data", data, "--dicom-port", port, "--aet", aet,
-                                                "--no-demo", *args], port, env=env)
+                                                "--http-port", http_port, "--no-demo", *args], port, env=env)
         service.data = Path(data)
         service.aet = aet
+        service.http_port = http_port
         return service
 
     def storescp(self, out, aet="STORESCP", *args, port=None):

@@ -519,9 +519,10 @@ def test_default_port_and_demo_on_first_start(tmp_path):
     LIGHTBOX; an empty archive gets the demo studies (a small CT volume here, through the configuration)."""
     import socket
 
-    with socket.socket() as s:
-        if s.connect_ex((HOST, 11112)) == 0:
-            pytest.skip("something already listens on 11112")
+    for port in (11112, 8080):
+        with socket.socket() as s:
+            if s.connect_ex((HOST, port)) == 0:
+                pytest.skip(f"something already listens on {port}")
     proc = subprocess.Popen([LIGHTBOX, "serve"], cwd=tmp_path, env={**ENV, "LIGHTBOX_DEMO_CT_SLICES": "20"},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -540,6 +541,10 @@ def test_default_port_and_demo_on_first_start(tmp_path):
         assert len({str(r.PatientID) for r in responses}) == 2, describe(cp)
         assert sum(int(r.NumberOfStudyRelatedInstances) for r in responses) >= 20 + 2
         assert (tmp_path / "lightbox-data" / "index.sqlite").exists()
+        # The web server is on its default port too, on this machine only.
+        import urllib.request
+        with urllib.request.urlopen("http://127.0.0.1:8080/health/ready", timeout=10) as r:
+            assert r.status == 200 and b"ready" in r.read()
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)

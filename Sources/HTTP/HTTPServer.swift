@@ -1,0 +1,167 @@
+import CCivetWeb
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The web server's settings: where to listen, how many requests at once, and the limits that keep a client
+/// from holding a worker or memory without bound.
+public struct HTTPConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    /// 0: the system chooses (tests); `HTTPServer.port` tells which.
+    public var port = 8080
+    public var threads = 16
+    /// Seconds a request may take to arrive and be answered before the connection is closed.
+    public var requestTimeout = 30.0
+    public var keepAliveTimeout = 5.0
+    /// Largest request head (request line and header fields) accepted.
+    public var maximumHeaderBytes = 16 * 1024
+
+    public init() {}
+}
+
+/// Why the server could not start: the library's own words (a port in use, an address not on this machine).
+public struct HTTPServerError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+}
+
+/// CivetWeb (Debian's libcivetweb, the server Orthanc embeds) in front of a `Router`: CivetWeb parses HTTP and
+/// runs a pool of worker threads; each request is handed to the router on the worker that read it, and the
+/// response written back, whole with Content-Length or chunked as it is produced.
+public final class HTTPServer: @unchecked Sendable {
+    private var context: OpaquePointer?
+    private let state: Unmanaged<ServerState>
+    public let port: Int
+
+    public init(configuration: HTTPConfiguration, router: Router,
+                log: @escaping @Sendable (_ message: String) -> Void = { _ in }) throws(HTTPServerError) {
+        _ = mg_init_library(0)
+        let state = ServerState(router: router, log: log)
+        self.state = Unmanaged.passRetained(state)
+        let address = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        let options = [
+            "listening_ports", "\(address):\(configuration.port)",
+            "num_threads", String(max(1, configuration.threads)),
+            "request_timeout_ms", String(Int(configuration.requestTimeout * 1000)),
+            "keep_alive_timeout_ms", String(Int(configuration.keepAliveTimeout * 1000)),
+            "enable_keep_alive", "yes",
+            "max_request_size", String(configuration.maximumHeaderBytes),
+            // No file serving: every path goes to the router, nothing on disk is reachable (PS3.18 has no files).
+            "enable_directory_listing", "no",
+        ]
+        var cOptions: [UnsafePointer<CChar>?] = options.map { UnsafePointer(strdup($0)) }
+        cOptions.append(nil)
+        defer { for p in cOptions { free(UnsafeMutablePointer(mutating: p)) } }
+        var callbacks = mg_callbacks()
+        callbacks.log_message = { connection, message in
+            guard let connection, let message, let context = mg_get_context(connection),
+                  let user = mg_get_user_data(context) else { return 1 }
+            Unmanaged<ServerState>.fromOpaque(user).takeUnretainedValue().log(String(cString: message))
+            return 1
+        }
+        var text = [CChar](repeating: 0, count: 256)
+        var code: UInt32 = 0
+        let user = self.state.toOpaque()
+        let started: OpaquePointer? = cOptions.withUnsafeMutableBufferPointer { opts in
+            text.withUnsafeMutableBufferPointer { buffer in
+                withUnsafeMutablePointer(to: &code) { codePointer in
+                    withUnsafePointer(to: &callbacks) { callbackPointer in
+                        var error = mg_error_data(code: codePointer, text: buffer.baseAddress, text_buffer_size: buffer.count)
+                        var initData = mg_init_data(callbacks: callbackPointer, user_data: user, configuration_options: opts.baseAddress)
+                        return mg_start2(&initData, &error)
+                    }
+                }
+            }
+        }
+        guard let started else {
+            self.state.release()
+            let reason = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw HTTPServerError(description: "cannot listen for HTTP on \(configuration.host):\(configuration.port): "
+                                  + (reason.isEmpty ? "CivetWeb did not start" : reason))
+        }
+        context = started
+        var ports = [mg_server_port](repeating: mg_server_port(), count: 4)
+        let count = mg_get_server_ports(started, 4, &ports)
+        port = count > 0 ? Int(ports[0].port) : configuration.port
+        mg_set_request_handler(started, "/", { connection, user in
+            guard let connection, let user else { return 500 }
+            return Unmanaged<ServerState>.fromOpaque(user).takeUnretainedValue().handle(connection)
+        }, self.state.toOpaque())
+    }
+
+    /// Stops listening and waits for the requests in progress.
+    public func stop() {
+        guard let context else { return }
+        self.context = nil
+        mg_stop(context)
+        state.release()
+    }
+
+    deinit { stop() }
+}
+
+/// What the C callbacks reach through their user-data pointer: the router and the log.
+final class ServerState: @unchecked Sendable {
+    let router: Router
+    let log: @Sendable (String) -> Void
+
+    init(router: Router, log: @escaping @Sendable (String) -> Void) {
+        self.router = router
+        self.log = log
+    }
+
+    /// One request, on a CivetWeb worker thread: read the head, route, write the response. Returns the status,
+    /// which tells CivetWeb the request was handled.
+    func handle(_ connection: OpaquePointer) -> Int32 {
+        guard let info = mg_get_request_info(connection)?.pointee else { return 500 }
+        let method = info.request_method.map { String(cString: $0) } ?? "GET"
+        let path = info.local_uri.map { String(cString: $0) } ?? "/"
+        let query = info.query_string.map { parseQuery(String(cString: $0)) } ?? []
+        var headers: [(name: String, value: String)] = []
+        withUnsafeBytes(of: info.http_headers) { raw in
+            let fields = raw.bindMemory(to: mg_header.self)
+            for i in 0..<min(Int(info.num_headers), fields.count) {
+                guard let name = fields[i].name, let value = fields[i].value else { continue }
+                headers.append((String(cString: name).lowercased(), String(cString: value)))
+            }
+        }
+        let remote = withUnsafeBytes(of: info.remote_addr) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        let declared = info.content_length >= 0 ? Int(info.content_length) : nil
+        let handle = ConnectionHandle(connection)
+        let body = HTTPBody(declaredLength: declared) { buffer in
+            Int(mg_read(handle.connection, buffer.baseAddress, buffer.count))
+        }
+        let request = HTTPRequest(method: method, path: path, query: query, headers: headers, remoteAddress: remote, body: body)
+        let response = router.respond(to: request)
+        write(response, to: connection, head: method == "HEAD")
+        return Int32(response.status)
+    }
+
+    func write(_ response: HTTPResponse, to connection: OpaquePointer, head: Bool) {
+        mg_response_header_start(connection, Int32(response.status))
+        for (name, value) in response.headers { mg_response_header_add(connection, name, value, -1) }
+        switch response.body {
+        case .bytes(let bytes):
+            mg_response_header_add(connection, "Content-Length", String(bytes.count), -1)
+            mg_response_header_send(connection)
+            if !head && !bytes.isEmpty { _ = bytes.withUnsafeBytes { mg_write(connection, $0.baseAddress, $0.count) } }
+        case .stream(let produce):
+            mg_response_header_add(connection, "Transfer-Encoding", "chunked", -1)
+            mg_response_header_send(connection)
+            guard !head else { return }
+            produce { chunk in
+                guard chunk.count > 0 else { return true }
+                return mg_send_chunk(connection, chunk.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(chunk.count)) >= 0
+            }
+            _ = mg_send_chunk(connection, "", 0)
+        }
+    }
+}
+
+/// A connection for the request body's reader: used only on the worker thread that handles the request, while
+/// the request is being handled.
+struct ConnectionHandle: @unchecked Sendable {
+    let connection: OpaquePointer
+    init(_ connection: OpaquePointer) { self.connection = connection }
+}

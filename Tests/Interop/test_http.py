@@ -1,0 +1,96 @@
+"""The web server of `lightbox serve` (CivetWeb behind the router), through real HTTP clients: curl and Python's
+http.client. For now it serves the health checks; the tests pin what every later route relies on: JSON errors with
+a reason, 404 and 405, HEAD, keep-alive, limits on the request head, and localhost-only by default."""
+import http.client
+import json
+import socket
+import subprocess
+
+import pytest
+
+from interop_support import HOST, LIGHTBOX, describe, free_port
+
+
+@pytest.fixture(scope="module")
+def server(module_launcher, tmp_path_factory):
+    return module_launcher.serve(tmp_path_factory.mktemp("http") / "data")
+
+
+def get(server, method, path, headers=None, body=None):
+    conn = http.client.HTTPConnection(HOST, server.http_port, timeout=10)
+    conn.request(method, path, body=body, headers=headers or {})
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    return r, data
+
+
+def test_health_live_and_ready(server):
+    for path, word in (("/health/live", "live"), ("/health/ready", "ready")):
+        r, data = get(server, "GET", path)
+        assert r.status == 200 and r.getheader("Content-Type") == "application/json"
+        assert json.loads(data) == {"status": word}
+
+
+def test_curl_sees_the_same(server):
+    cp = subprocess.run(["curl", "-sS", "-i", f"http://{HOST}:{server.http_port}/health/live"], capture_output=True, text=True)
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout.startswith("HTTP/1.1 200 OK"), cp.stdout
+    assert "content-length: 18" in cp.stdout.lower()
+
+
+def test_unknown_path_is_404_with_a_reason(server):
+    r, data = get(server, "GET", "/no/such/thing")
+    assert r.status == 404
+    assert json.loads(data) == {"status": 404, "error": "no resource at /no/such/thing"}
+
+
+def test_wrong_method_is_405_with_allow(server):
+    r, data = get(server, "POST", "/health/live", body=b"x")
+    assert r.status == 405 and r.getheader("Allow") == "GET"
+    assert json.loads(data)["status"] == 405
+
+
+def test_head_has_headers_and_no_body(server):
+    r, data = get(server, "HEAD", "/health/live")
+    assert r.status == 200 and data == b"" and r.getheader("Content-Length") == "18"
+
+
+def test_keep_alive_serves_many_requests_on_one_connection(server):
+    conn = http.client.HTTPConnection(HOST, server.http_port, timeout=10)
+    for _ in range(20):
+        conn.request("GET", "/health/live")
+        r = conn.getresponse()
+        assert r.status == 200 and r.read() == b'{"status":"live"}\n'
+    sock = conn.sock
+    assert sock is not None  # still the first connection: http.client reconnects only when it was closed
+    conn.close()
+
+
+def test_oversized_request_head_is_refused(server):
+    r, _ = get(server, "GET", "/health/live", headers={"X-Big": "a" * 40_000})
+    assert 400 <= r.status < 500
+
+
+def test_garbage_gets_an_error_not_a_hang(server):
+    with socket.create_connection((HOST, server.http_port), timeout=10) as s:
+        s.sendall(b"\x16\x03\x01\x00\xff garbage that is not HTTP\r\n\r\n")
+        data = s.recv(4096)
+    assert data == b"" or data.split(b"\r\n")[0] in (b"HTTP/1.0 400 Bad Request", b"HTTP/1.1 400 Bad Request"), data[:80]
+    r, _ = get(server, "GET", "/health/live")
+    assert r.status == 200  # and the server still serves
+
+
+def test_beyond_localhost_refused_without_users(tmp_path):
+    cp = subprocess.run([LIGHTBOX, "serve", "--data", tmp_path / "data", "--dicom-port", str(free_port()),
+                         "--http-port", str(free_port()), "--no-demo"], capture_output=True, text=True, timeout=30,
+                        env={"LIGHTBOX_HTTP_HOST": "0.0.0.0", "PATH": "/usr/bin:/bin"})
+    assert cp.returncode == 1, describe(cp)
+    assert "needs an admin user" in cp.stderr
+
+
+def test_port_in_use_is_a_clear_error(server, tmp_path):
+    cp = subprocess.run([LIGHTBOX, "serve", "--data", tmp_path / "data", "--dicom-port", str(free_port()),
+                         "--http-port", str(server.http_port), "--no-demo"], capture_output=True, text=True, timeout=30)
+    assert cp.returncode == 1, describe(cp)
+    assert f"cannot listen for HTTP on 127.0.0.1:{server.http_port}" in cp.stderr
