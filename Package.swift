@@ -59,6 +59,9 @@ let package = Package(
         .target(name: "Archive", dependencies: ["DICOM", "DICOMQuery", "SQLite", "Crypto", "Transport"],
                 resources: [.embedInCode("SQL/migration-001.sql")]),
 
+        // Users, roles and tokens of the web server (users.sqlite beside the index: reindex must not lose them).
+        .target(name: "Accounts", dependencies: ["SQLite", "Crypto", "COpenSSL"], resources: [.embedInCode("SQL/users-001.sql")]),
+
         // DICOM networking (PS3.7, PS3.8): Upper Layer, DIMSE, associations as SCU and SCP.
         .target(name: "DICOMNetwork", dependencies: ["DICOM", "Transport"]),
 
@@ -78,7 +81,7 @@ let package = Package(
 
         // The one executable.
         .executableTarget(name: "lightbox", dependencies: ["DICOM", "DICOMNetwork", "DICOMQuery", "Crypto", "DemoData", "Archive", "Server",
-                                                         "ImageCodecs", "Imaging"]),
+                                                         "ImageCodecs", "Imaging", "Accounts"]),
 
         .testTarget(name: "ZlibTests", dependencies: ["Zlib"]),
         .testTarget(name: "DICOMCoreTests", dependencies: ["DICOMCore"]),
@@ -91,6 +94,7 @@ let package = Package(
         .testTarget(name: "LightboxCLITests", dependencies: ["DICOM"]),
         .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs", "DICOM", "JPEGTurbo", "OpenJPEG", "CharLS", "PNG", "JPEGXL"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "AccountsTests", dependencies: ["Accounts", "Crypto"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "ImageCodecs", "DICOM", "PNG"]),
     ]
 )

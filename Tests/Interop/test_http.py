@@ -94,3 +94,40 @@ def test_port_in_use_is_a_clear_error(server, tmp_path):
                          "--http-port", str(server.http_port), "--no-demo"], capture_output=True, text=True, timeout=30)
     assert cp.returncode == 1, describe(cp)
     assert f"cannot listen for HTTP on 127.0.0.1:{server.http_port}" in cp.stderr
+
+
+def users(data, *args, password=None):
+    return subprocess.run([LIGHTBOX, "users", *args, "--data", data], input=password, capture_output=True, text=True, timeout=60)
+
+
+def test_users_from_the_shell(tmp_path):
+    """`lightbox users`: the password comes from standard input and is stored as scrypt, which Python's hashlib
+    recomputes on its own; names, roles and short passwords are checked; remove says when there is no such user."""
+    import hashlib
+    import sqlite3
+
+    data = tmp_path / "data"
+    cp = users(data, "add", "ada", "--role", "radiologist", password="correct horse battery\n")
+    assert cp.returncode == 0 and cp.stdout.strip() == "added ada (radiologist)", describe(cp)
+    assert users(data, "add", "tech", "--role", "technologist", password="another long one\n").returncode == 0
+    cp = users(data, "list")
+    assert [line.split() for line in cp.stdout.splitlines()] == [["ada", "radiologist"], ["tech", "technologist"]]
+    stored = sqlite3.connect(data / "users.sqlite").execute("SELECT password_hash FROM user WHERE name='ada'").fetchone()[0]
+    _, scheme, params, salt, digest = stored.split("$")
+    fields = dict(p.split("=") for p in params.split(","))
+    assert scheme == "scrypt" and "correct" not in stored
+    recomputed = hashlib.scrypt(b"correct horse battery", salt=bytes.fromhex(salt), n=2 ** int(fields["ln"]),
+                                r=int(fields["r"]), p=int(fields["p"]), maxmem=128 * 1024 * 1024, dklen=32)
+    assert recomputed.hex() == digest
+    # Errors: a second ada, a short password, an unknown role, no password, a name with a slash.
+    assert users(data, "add", "ada", "--role", "admin", password="whatever long\n").returncode == 1
+    cp = users(data, "add", "eve", "--role", "admin", password="short\n")
+    assert cp.returncode == 1 and "at least 8 characters" in cp.stderr
+    cp = users(data, "add", "eve", "--role", "king", password="long enough\n")
+    assert cp.returncode == 2 and "--role is one of admin, radiologist, technologist, referrer" in cp.stderr
+    assert users(data, "add", "eve", "--role", "admin", password="").returncode == 1
+    assert users(data, "add", "../eve", "--role", "admin", password="long enough\n").returncode == 1
+    cp = users(data, "remove", "ghost")
+    assert cp.returncode == 1 and "no user ghost" in cp.stderr
+    assert users(data, "remove", "ada").returncode == 0
+    assert users(data, "list").stdout.split() == ["tech", "technologist"]
