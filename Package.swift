@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "DICOMNetwork", dependencies: ["DICOM", "Transport"]),
 
         // `lightbox serve`: settings, the JSON log, the archive as DICOM services, demo studies on first start.
-        .target(name: "Server", dependencies: ["Archive", "DICOMNetwork", "DICOMQuery", "Crypto", "DemoData", "ImageCodecs", "HTTP"]),
+        .target(name: "Server", dependencies: ["Archive", "DICOMNetwork", "DICOMQuery", "Crypto", "DemoData", "ImageCodecs", "HTTP", "Accounts"]),
 
         // Pixel data codecs (PS3.5 Annex A.4, G): decoding and encoding frames; pure Swift where no library covers it.
         // libjpeg-turbo (8-bit DCT), OpenJPEG (JPEG 2000, HTJ2K), CharLS (JPEG-LS) and libjxl (JPEG XL) where they

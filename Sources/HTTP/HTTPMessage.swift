@@ -120,10 +120,13 @@ public struct HTTPResponse: Sendable {
 public struct HTTPError: Error, Sendable, CustomStringConvertible {
     public let status: Int
     public let reason: String
+    /// Header fields the error response carries (WWW-Authenticate on a 401, say).
+    public var headers: [(name: String, value: String)]
 
-    public init(_ status: Int, _ reason: String) {
+    public init(_ status: Int, _ reason: String, headers: [(name: String, value: String)] = []) {
         self.status = status
         self.reason = reason
+        self.headers = headers
     }
 
     public var description: String { "\(status) \(reason)" }
@@ -138,7 +141,9 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
             default: escaped.unicodeScalars.append(c)
             }
         }
-        return .json("{\"status\":\(status),\"error\":\"\(escaped)\"}\n", status: status)
+        var response = HTTPResponse.json("{\"status\":\(status),\"error\":\"\(escaped)\"}\n", status: status)
+        response.headers += headers
+        return response
     }
 }
 

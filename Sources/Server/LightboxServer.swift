@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Accounts
 import Archive
 import Crypto
 import DICOM
@@ -61,11 +62,17 @@ public final class LightboxServer: Sendable {
         let services = ArchiveServices(archive: archive, settings: settings, log: log.sink("archive"))
         dicom = try DICOMServer(configuration: server, services: ServiceSet(storage: services, query: services, retrieve: services),
                                 log: log.sink("dicom"))
-        // Secure by default (issue 6): until users and roles exist, the web server answers this machine only.
-        guard isLoopback(settings.httpHost) else {
+        // Secure by default: beyond this machine only once an admin user exists to hold the keys.
+        let users: SQLiteUserStore
+        do { users = try SQLiteUserStore(path: settings.dataFolder + "/users.sqlite") } catch {
             dicom.stop()
-            throw SettingsError("http.host \(settings.httpHost): listening for HTTP beyond this machine needs an admin user, "
-                                + "and users come with the DICOMweb server; use 127.0.0.1 or ::1")
+            throw error
+        }
+        let hasAdmin = ((try? users.list()) ?? []).contains { $0.role == .admin }
+        guard isLoopback(settings.httpHost) || hasAdmin else {
+            dicom.stop()
+            throw SettingsError("http.host \(settings.httpHost): listening for HTTP beyond this machine needs an admin user "
+                                + "first (lightbox users add NAME --role admin)")
         }
         var web = HTTPConfiguration()
         web.host = settings.httpHost
@@ -74,7 +81,8 @@ public final class LightboxServer: Sendable {
         web.requestTimeout = settings.httpRequestTimeout
         let httpLog = log.sink("http")
         do {
-            http = try HTTPServer(configuration: web, router: WebRoutes(archive: archive, settings: settings).router,
+            let routes = WebRoutes(archive: archive, settings: settings, auth: WebAuthentication(users: users))
+            http = try HTTPServer(configuration: web, router: routes.router,
                                   log: { message in httpLog(.warning, message) })
         } catch {
             dicom.stop()

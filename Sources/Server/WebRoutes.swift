@@ -1,14 +1,19 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Accounts
 import Archive
+import DICOM
 import HTTP
 
-/// The web server's routes. Now the health checks, which answer without credentials (PS3.18 resources and the
-/// administration API come with users and roles, and every one of them will need them).
+/// The web server's routes. The health checks and /api/login answer without credentials; every other route
+/// names the permission it needs (`Router.add(_:_:_:_:_:)`), checked by `WebAuthentication`.
 struct WebRoutes {
     let archive: Archive
     let settings: Settings
+    let auth: WebAuthentication
+    /// Bearer tokens from /api/login last this long (seconds).
+    static let tokenLifetime = 12 * 3600
 
     var router: Router {
         var router = Router()
@@ -30,6 +35,45 @@ struct WebRoutes {
                 throw HTTPError(503, "the storage folder \(storage) has no free space")
             }
             return .json("{\"status\":\"ready\"}\n")
+        }
+        let auth = self.auth
+        // POST /api/login: name and password (JSON {"user": …, "password": …}, or Basic) for a bearer token.
+        router.add("POST", "/api/login") { request throws(HTTPError) in
+            let user: User
+            if request.header("authorization") != nil {
+                user = try auth.user(for: request)
+            } else {
+                let body = try request.body.collect(limit: 4096)
+                guard let json = try? JSONParser.parse(body), let fields = json.object,
+                      let name = fields.first(where: { $0.0 == "user" })?.1.string,
+                      let password = fields.first(where: { $0.0 == "password" })?.1.string else {
+                    throw HTTPError(400, "the body must be {\"user\": NAME, \"password\": PASSWORD}")
+                }
+                let found: User?
+                do { found = try auth.users.authenticate(name: name, password: password) } catch { throw HTTPError(503, "\(error)") }
+                guard let found else { throw auth.unauthorized("the name or the password is wrong") }
+                user = found
+            }
+            let issued: (token: String, expires: Int)
+            do { issued = try auth.users.issueToken(for: user.name, lifetime: Self.tokenLifetime) } catch { throw HTTPError(503, "\(error)") }
+            return .json("{\"token\":\"\(issued.token)\",\"expires\":\(issued.expires),\"user\":\(JSONValue.quoted(user.name)),"
+                         + "\"role\":\"\(user.role.rawValue)\"}\n")
+        }
+        // POST /api/logout: the bearer token presented is revoked.
+        router.add("POST", "/api/logout") { request throws(HTTPError) in
+            _ = try auth.user(for: request)
+            guard let header = request.header("authorization"), header.lowercased().hasPrefix("bearer ") else {
+                throw HTTPError(400, "logout revokes the bearer token it is sent with")
+            }
+            do { try auth.users.revoke(token: String(header.dropFirst(7)).trimmingSpaces) } catch { throw HTTPError(503, "\(error)") }
+            return HTTPResponse(status: 204)
+        }
+        // GET /api/statistics: what the archive holds.
+        router.add("GET", "/api/statistics", .administer, auth) { _, _ throws(HTTPError) in
+            let s: IndexStatistics
+            do { s = try archive.index.statistics() } catch { throw HTTPError(503, "the index is not usable: \(error)") }
+            return .json("{\"patients\":\(s.patients),\"studies\":\(s.studies),\"series\":\(s.series),"
+                         + "\"instances\":\(s.instances),\"bytes\":\(s.bytes)}\n")
         }
         return router
     }

@@ -81,12 +81,33 @@ def test_garbage_gets_an_error_not_a_hang(server):
     assert r.status == 200  # and the server still serves
 
 
-def test_beyond_localhost_refused_without_users(tmp_path):
-    cp = subprocess.run([LIGHTBOX, "serve", "--data", tmp_path / "data", "--dicom-port", str(free_port()),
-                         "--http-port", str(free_port()), "--no-demo"], capture_output=True, text=True, timeout=30,
-                        env={"LIGHTBOX_HTTP_HOST": "0.0.0.0", "PATH": "/usr/bin:/bin"})
+def test_beyond_localhost_only_with_an_admin(tmp_path):
+    argv = [LIGHTBOX, "serve", "--data", tmp_path / "data", "--dicom-port", str(free_port()), "--http-port",
+            str(port := free_port()), "--no-demo"]
+    env = {"LIGHTBOX_HTTP_HOST": "0.0.0.0", "PATH": "/usr/bin:/bin"}
+    cp = subprocess.run(argv, capture_output=True, text=True, timeout=30, env=env)
     assert cp.returncode == 1, describe(cp)
-    assert "needs an admin user" in cp.stderr
+    assert "needs an admin user first" in cp.stderr
+    # A technologist is not enough; an admin is.
+    assert users(tmp_path / "data", "add", "tech", "--role", "technologist", password="long enough pass\n").returncode == 0
+    assert subprocess.run(argv, capture_output=True, text=True, timeout=30, env=env).returncode == 1
+    assert users(tmp_path / "data", "add", "root", "--role", "admin", password="long enough pass\n").returncode == 0
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        import time
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection((HOST, port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        conn = http.client.HTTPConnection(HOST, port, timeout=10)
+        conn.request("GET", "/api/statistics")
+        assert conn.getresponse().status == 401  # listening beyond localhost, and still locked
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def test_port_in_use_is_a_clear_error(server, tmp_path):
@@ -131,3 +152,73 @@ def test_users_from_the_shell(tmp_path):
     assert cp.returncode == 1 and "no user ghost" in cp.stderr
     assert users(data, "remove", "ada").returncode == 0
     assert users(data, "list").stdout.split() == ["tech", "technologist"]
+
+
+def basic(name, password):
+    import base64
+    return {"Authorization": "Basic " + base64.b64encode(f"{name}:{password}".encode()).decode()}
+
+
+# Every route that needs credentials, with the role that may use it and one that may not.
+PROTECTED = [("GET", "/api/statistics", "admin", "radiologist")]
+
+
+USER_OF_ROLE = {"admin": "root", "radiologist": "ada", "technologist": "tech", "referrer": "ref"}
+
+
+@pytest.fixture(scope="module")
+def accounts(server):
+    for role, name in USER_OF_ROLE.items():
+        assert users(server.data, "add", name, "--role", role, password=f"{name}-password\n").returncode == 0
+    return server
+
+
+@pytest.mark.parametrize("method,path,allowed,refused", PROTECTED)
+def test_every_protected_route_answers_401_and_403(accounts, method, path, allowed, refused):
+    r, data = get(accounts, method, path)
+    assert r.status == 401 and json.loads(data)["error"] == "credentials are required"
+    challenges = r.msg.get_all("WWW-Authenticate")
+    assert any(c.startswith("Basic") for c in challenges) and any(c.startswith("Bearer") for c in challenges)
+    allowed, refused = USER_OF_ROLE[allowed], USER_OF_ROLE[refused]
+    r, _ = get(accounts, method, path, headers=basic(allowed, "wrong-password"))
+    assert r.status == 401
+    r, data = get(accounts, method, path, headers=basic(refused, f"{refused}-password"))
+    assert r.status == 403 and "may not" in json.loads(data)["error"]
+    r, _ = get(accounts, method, path, headers=basic(allowed, f"{allowed}-password"))
+    assert r.status == 200
+
+
+def test_statistics_count_what_is_stored(accounts):
+    r, data = get(accounts, "GET", "/api/statistics", headers=basic("root", "root-password"))
+    assert r.status == 200
+    assert json.loads(data) == {"patients": 0, "studies": 0, "series": 0, "instances": 0, "bytes": 0}
+
+
+def test_login_token_and_logout(accounts):
+    r, data = get(accounts, "POST", "/api/login", headers={"Content-Type": "application/json"},
+                  body=json.dumps({"user": "root", "password": "root-password"}))
+    assert r.status == 200, data
+    login = json.loads(data)
+    assert login["user"] == "root" and login["role"] == "admin" and len(login["token"]) == 64
+    bearer = {"Authorization": "Bearer " + login["token"]}
+    assert get(accounts, "GET", "/api/statistics", headers=bearer)[0].status == 200
+    assert get(accounts, "POST", "/api/logout", headers=bearer)[0].status == 204
+    r, data = get(accounts, "GET", "/api/statistics", headers=bearer)
+    assert r.status == 401 and "revoked" in json.loads(data)["error"]
+    # A radiologist's token carries the radiologist's permissions.
+    r, data = get(accounts, "POST", "/api/login", headers=basic("ada", "ada-password"))
+    assert r.status == 200
+    assert get(accounts, "GET", "/api/statistics", headers={"Authorization": "Bearer " + json.loads(data)["token"]})[0].status == 403
+
+
+def test_login_failures(accounts):
+    r, _ = get(accounts, "POST", "/api/login", body=json.dumps({"user": "root", "password": "nope"}))
+    assert r.status == 401
+    r, data = get(accounts, "POST", "/api/login", body=b"{not json")
+    assert r.status == 400 and "must be" in json.loads(data)["error"]
+    r, _ = get(accounts, "POST", "/api/login", body=b"x" * 10_000)
+    assert r.status == 413
+    r, _ = get(accounts, "GET", "/api/statistics", headers={"Authorization": "Basic !!!not-base64"})
+    assert r.status == 401
+    r, _ = get(accounts, "GET", "/api/statistics", headers={"Authorization": "Bearer " + "0" * 64})
+    assert r.status == 401
