@@ -61,4 +61,8 @@ func runMain() -> Int32 {
     }
 }
 
+// OpenSSL writes TLS records with write(2), which raises SIGPIPE when the peer has already closed (a server that
+// refused our certificate, say). The default action kills the process silently; ignored, the write fails with EPIPE
+// and the command reports it like any other network error. CivetWeb does the same for the HTTP listener.
+signal(SIGPIPE, SIG_IGN)
 exit(runMain())
