@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "PNG", dependencies: ["CSPNG"]),
         .target(name: "JPEGXL", dependencies: ["CJXL"]),
         // HTTP: CivetWeb behind a small router (method and path pattern to handler); no HTTP parsing of our own.
-        .target(name: "HTTP", dependencies: ["CCivetWeb"]),
+        .target(name: "HTTP", dependencies: ["CCivetWeb", "Transport"]),
 
         // Linux calls Swift cannot make (behind _GNU_SOURCE, or variadic), in C.
         .target(name: "CLinux"),
@@ -65,8 +65,12 @@ let package = Package(
         // DICOM networking (PS3.7, PS3.8): Upper Layer, DIMSE, associations as SCU and SCP.
         .target(name: "DICOMNetwork", dependencies: ["DICOM", "Transport"]),
 
+        // DICOMweb (PS3.18): QIDO-RS, WADO-RS, STOW-RS, WADO-URI, rendered images, over the archive; routes with the
+        // permission each needs, mounted by the server.
+        .target(name: "DICOMWeb", dependencies: ["HTTP", "Archive", "DICOM", "DICOMQuery", "ImageCodecs", "Imaging", "Accounts"]),
+
         // `lightbox serve`: settings, the JSON log, the archive as DICOM services, demo studies on first start.
-        .target(name: "Server", dependencies: ["Archive", "DICOMNetwork", "DICOMQuery", "Crypto", "DemoData", "ImageCodecs", "HTTP", "Accounts"]),
+        .target(name: "Server", dependencies: ["Archive", "DICOMNetwork", "DICOMQuery", "Crypto", "DemoData", "ImageCodecs", "HTTP", "Accounts", "DICOMWeb"]),
 
         // Pixel data codecs (PS3.5 Annex A.4, G): decoding and encoding frames; pure Swift where no library covers it.
         // libjpeg-turbo (8-bit DCT), OpenJPEG (JPEG 2000, HTJ2K), CharLS (JPEG-LS) and libjxl (JPEG XL) where they
@@ -94,6 +98,7 @@ let package = Package(
         .testTarget(name: "LightboxCLITests", dependencies: ["DICOM"]),
         .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs", "DICOM", "JPEGTurbo", "OpenJPEG", "CharLS", "PNG", "JPEGXL"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "DICOMWebTests", dependencies: ["DICOMWeb", "HTTP", "Archive", "DICOM", "DICOMQuery"]),
         .testTarget(name: "AccountsTests", dependencies: ["Accounts", "Crypto"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "ImageCodecs", "DICOM", "PNG"]),
     ]

@@ -186,6 +186,31 @@ public final class Archive: Sendable {
         return try DICOMFile(bytes: storage.read(key: instance.storageKey), options: options)
     }
 
+    /// A stored instance's bytes exactly as stored, handed to `body` a piece at a time (which returns false to
+    /// stop): WADO and C-GET send them without parsing, in bounded memory.
+    public func readContents(of instance: StoredInstance, chunkSize: Int = 1 << 20,
+                             _ body: (UnsafeRawBufferPointer) -> Bool) throws {
+        guard let path = storage.localPath(key: instance.storageKey) else {
+            let bytes = try storage.read(key: instance.storageKey)
+            _ = bytes.withUnsafeBytes { body($0) }
+            return
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ArchiveError(.failed, "cannot open the file of \(instance.sopInstanceUID): \(String(cString: strerror(errno)))") }
+        defer { Glibc.close(fd) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, chunkSize)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ArchiveError(.failed, "cannot read the file of \(instance.sopInstanceUID): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { return }
+            guard body(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) else { return }
+        }
+    }
+
     // MARK: Storing
 
     /// Records a committed (durable) file in the index. On failure the file is removed: nothing is left that the

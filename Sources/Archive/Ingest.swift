@@ -5,8 +5,10 @@ extension Archive {
     /// Starts receiving an instance (a C-STORE, a STOW-RS part): its data set bytes then stream into storage
     /// through `Ingest.write`, and `finish` files and indexes them. Throws when the instance is refused at once
     /// (a duplicate the policy rejects, no space).
+    /// `fileMetaInformation`: the preamble, DICM and group 0002 a STOW-RS client sent, kept as they are so the
+    /// file comes back byte for byte; without it, Lightbox writes its own (PS3.10 §7.1).
     public func beginIngest(sopClassUID: String, sopInstanceUID: String, transferSyntaxUID: String,
-                            sourceAETitle: String?) throws(ArchiveError) -> Ingest {
+                            sourceAETitle: String?, fileMetaInformation: [UInt8]? = nil) throws(ArchiveError) -> Ingest {
         var policy = duplicates
         if let existing = try? index.instance(sopInstanceUID) {
             if isIntact(existing) {
@@ -23,8 +25,8 @@ extension Archive {
         let key = Archive.newStorageKey(forInstance: sopInstanceUID)
         let writer: any StorageWriter
         do { writer = try storage.create(key: key) } catch { throw ArchiveError.from(error) }
-        let header = DICOMFile.partTenHeader(sopClass: sopClassUID, sopInstance: sopInstanceUID,
-                                             transferSyntax: transferSyntaxUID, sourceAETitle: sourceAETitle)
+        let header = fileMetaInformation ?? DICOMFile.partTenHeader(sopClass: sopClassUID, sopInstance: sopInstanceUID,
+                                                                    transferSyntax: transferSyntaxUID, sourceAETitle: sourceAETitle)
         do {
             try writer.write(header)
         } catch {
@@ -48,6 +50,9 @@ public final class Ingest {
     let existing: StoredInstance?
     /// What the index does if the SOP Instance UID is recorded already when this one is filed.
     let policy: DuplicatePolicy
+    /// A further condition on the header (a STOW-RS to a study: the instance must belong to it): the reason it
+    /// fails, or nil. Checked before anything is filed.
+    public var requirement: (@Sendable (DataSet) -> String?)?
     private var prefix: [UInt8] = []
     private var dataSetBytes = 0
     private var done = false
@@ -137,6 +142,10 @@ public final class Ingest {
         guard uid == sopInstanceUID else {
             writer?.abort()
             throw ArchiveError(.invalid, "the data set's SOP Instance UID (\(uid.isEmpty ? "none" : uid)) is not the one announced (\(sopInstanceUID))")
+        }
+        if let reason = requirement?(header) {
+            writer?.abort()
+            throw ArchiveError(.invalid, reason)
         }
     }
 

@@ -49,6 +49,9 @@ public struct Query: Sendable {
     public let model: InformationModel
     public let identifier: DataSet
     public let options: MatchingOptions
+    /// Every attribute the index holds for a match is returned, not only the identifier's keys (QIDO-RS
+    /// `includefield=all`, PS3.18 §8.3.4.3).
+    public var returnsAllAttributes = false
 
     /// A key with a value (or a sequence with sub-keys): what is matched.
     struct Key: Sendable {
@@ -181,6 +184,10 @@ public struct Query: Sendable {
         var out = DataSet()
         if let cs = entity[.specificCharacterSet] { out.set(cs) }
         out.set(DataElement(tag: queryRetrieveLevelTag, vr: .CS, string: level.rawValue))
+        if returnsAllAttributes {
+            for e in entity.elements where e.tag != queryRetrieveLevelTag { out.set(e) }
+            for e in extra.elements { out.set(e) }
+        }
         Query.fill(&out, keys: identifier, from: entity, extra: extra)
         return out
     }

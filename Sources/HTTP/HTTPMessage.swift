@@ -94,6 +94,9 @@ public struct HTTPResponse: Sendable {
         case bytes([UInt8])
         /// Written piece by piece; the writer returns false once the client is gone.
         case stream(@Sendable (_ write: (UnsafeRawBufferPointer) -> Bool) -> Void)
+        /// Written piece by piece with a Content-Length known in advance (a stored file): the producer must
+        /// write exactly that many bytes; if it cannot, the connection is closed so the client sees it cut.
+        case sized(Int, @Sendable (_ write: (UnsafeRawBufferPointer) -> Bool) -> Void)
     }
 
     public init(status: Int = 200, headers: [(name: String, value: String)] = [], body: Body = .bytes([])) {

@@ -35,7 +35,7 @@ public final class HTTPServer: @unchecked Sendable {
     public init(configuration: HTTPConfiguration, router: Router,
                 log: @escaping @Sendable (_ message: String) -> Void = { _ in }) throws(HTTPServerError) {
         _ = mg_init_library(0)
-        let state = ServerState(router: router, log: log)
+        let state = ServerState(router: router, log: log, threads: HandlerThreads(count: max(1, configuration.threads)))
         self.state = Unmanaged.passRetained(state)
         let address = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         let options = [
@@ -93,6 +93,7 @@ public final class HTTPServer: @unchecked Sendable {
         guard let context else { return }
         self.context = nil
         mg_stop(context)
+        state.takeUnretainedValue().threads.stop()
         state.release()
     }
 
@@ -103,15 +104,25 @@ public final class HTTPServer: @unchecked Sendable {
 final class ServerState: @unchecked Sendable {
     let router: Router
     let log: @Sendable (String) -> Void
+    let threads: HandlerThreads
 
-    init(router: Router, log: @escaping @Sendable (String) -> Void) {
+    init(router: Router, log: @escaping @Sendable (String) -> Void, threads: HandlerThreads) {
         self.router = router
         self.log = log
+        self.threads = threads
     }
 
     /// One request, on a CivetWeb worker thread: read the head, route, write the response. Returns the status,
     /// which tells CivetWeb the request was handled.
     func handle(_ connection: OpaquePointer) -> Int32 {
+        var status: Int32 = 500
+        threads.run { status = handleOnPoolThread(connection) }
+        return status
+    }
+
+    /// The request on a thread with a full stack; the CivetWeb worker that owns the connection waits meanwhile,
+    /// so the connection is used by one thread at a time.
+    private func handleOnPoolThread(_ connection: OpaquePointer) -> Int32 {
         guard let info = mg_get_request_info(connection)?.pointee else { return 500 }
         let method = info.request_method.map { String(cString: $0) } ?? "GET"
         let path = info.local_uri.map { String(cString: $0) } ?? "/"
@@ -155,6 +166,18 @@ final class ServerState: @unchecked Sendable {
                 return mg_send_chunk(connection, chunk.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(chunk.count)) >= 0
             }
             _ = mg_send_chunk(connection, "", 0)
+        case .sized(let length, let produce):
+            mg_response_header_add(connection, "Content-Length", String(length), -1)
+            mg_response_header_send(connection)
+            guard !head else { return }
+            var sent = 0
+            produce { chunk in
+                guard chunk.count > 0 else { return true }
+                guard sent + chunk.count <= length else { return false }
+                sent += chunk.count
+                return mg_write(connection, chunk.baseAddress, chunk.count) > 0
+            }
+            if sent != length { mg_disable_connection_keep_alive(connection) }
         }
     }
 }

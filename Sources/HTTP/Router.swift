@@ -6,6 +6,8 @@ public struct Router: Sendable {
     public struct Route: Sendable {
         public let method: String
         public let pattern: String
+        /// The permission a user needs (nil: open, as the health checks and login are); for the API document.
+        public let permission: String?
         let segments: [Segment]
         let handler: Handler
     }
@@ -19,11 +21,16 @@ public struct Router: Sendable {
 
     public init() {}
 
-    public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
+    public mutating func add(_ method: String, _ pattern: String, permission: String? = nil, _ handler: @escaping Handler) {
         let segments = Self.split(pattern).map { s -> Segment in
             s.hasPrefix("{") && s.hasSuffix("}") ? .parameter(String(s.dropFirst().dropLast())) : .literal(s)
         }
-        routes.append(Route(method: method, pattern: pattern, segments: segments, handler: handler))
+        routes.append(Route(method: method, pattern: pattern, permission: permission, segments: segments, handler: handler))
+    }
+
+    /// The names of a pattern's `{name}` segments.
+    public static func parameters(of pattern: String) -> [String] {
+        split(pattern).compactMap { $0.hasPrefix("{") && $0.hasSuffix("}") ? String($0.dropFirst().dropLast()) : nil }
     }
 
     /// The response for a request: its route's, 404 when no pattern matches the path, 405 (with Allow) when one

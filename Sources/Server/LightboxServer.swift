@@ -81,7 +81,8 @@ public final class LightboxServer: Sendable {
         web.requestTimeout = settings.httpRequestTimeout
         let httpLog = log.sink("http")
         do {
-            let routes = WebRoutes(archive: archive, settings: settings, auth: WebAuthentication(users: users))
+            let routes = WebRoutes(archive: archive, settings: settings, auth: WebAuthentication(users: users),
+                                   log: { message in httpLog(.warning, message) })
             http = try HTTPServer(configuration: web, router: routes.router,
                                   log: { message in httpLog(.warning, message) })
         } catch {

@@ -43,6 +43,9 @@ public struct Settings: Sendable {
     /// Matches a C-FIND returns at most (0: no limit); beyond it the find ends with A700.
     public var maximumQueryResults = 0
 
+    /// QIDO-RS matches in one response at most; the rest are paged with offset.
+    public var dicomWebMaximumResults = 1000
+
     // Logging
     public var logLevel = LogLevel.info
 
@@ -197,8 +200,11 @@ extension Settings {
         Setting(path: "http.host", help: "Address the web server listens on. Default 127.0.0.1 (this machine only).") { s, v throws(SettingsError) in
             s.httpHost = try nonEmpty("http.host", v)
         },
-        Setting(path: "http.port", help: "HTTP port (health checks now; DICOMweb and the API next). Default 8080; 0 lets the system choose.") { s, v throws(SettingsError) in
+        Setting(path: "http.port", help: "HTTP port (DICOMweb, the API, health checks). Default 8080; 0 lets the system choose.") { s, v throws(SettingsError) in
             s.httpPort = try v.int("http.port", 0...65535)
+        },
+        Setting(path: "dicomweb.max_results", help: "QIDO-RS matches in one response at most (a Warning says when more exist). Default 1000.") { s, v throws(SettingsError) in
+            s.dicomWebMaximumResults = try v.int("dicomweb.max_results", 1...1_000_000)
         },
         Setting(path: "http.threads", help: "Requests served at once. Default 16.") { s, v throws(SettingsError) in
             s.httpThreads = try v.int("http.threads", 1...256)
@@ -369,6 +375,7 @@ extension Settings {
             ("storage", .object([("folder", .string(archiveConfiguration.storageFolder)), ("durability", .string(durability.rawValue)),
                                  ("duplicates", .string(duplicates.rawValue))])),
             ("index", .object([("path", .string(archiveConfiguration.indexPath))])),
+            ("dicomweb", .object([("max_results", number(dicomWebMaximumResults))])),
             ("query", .object([("case_insensitive_names", .bool(caseInsensitivePersonNames)), ("max_results", number(maximumQueryResults))])),
             ("log", .object([("level", .string(logLevel.name))])),
             ("demo", .object([("load_on_first_start", .bool(loadDemoOnFirstStart)), ("ct_slices", number(demoCTSlices))])),

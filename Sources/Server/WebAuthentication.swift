@@ -66,7 +66,7 @@ extension Router {
     /// A route that needs a permission: the handler runs only for a user whose role has it.
     mutating func add(_ method: String, _ pattern: String, _ permission: Permission, _ auth: WebAuthentication,
                       _ handler: @escaping @Sendable (HTTPRequest, User) throws(HTTPError) -> HTTPResponse) {
-        add(method, pattern) { request throws(HTTPError) in
+        add(method, pattern, permission: permission.rawValue) { request throws(HTTPError) in
             try handler(request, try auth.require(permission, request))
         }
     }

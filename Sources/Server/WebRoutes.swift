@@ -4,7 +4,9 @@ import Glibc
 import Accounts
 import Archive
 import DICOM
+import DICOMWeb
 import HTTP
+import Transport
 
 /// The web server's routes. The health checks and /api/login answer without credentials; every other route
 /// names the permission it needs (`Router.add(_:_:_:_:_:)`), checked by `WebAuthentication`.
@@ -12,6 +14,7 @@ struct WebRoutes {
     let archive: Archive
     let settings: Settings
     let auth: WebAuthentication
+    let log: @Sendable (String) -> Void
     /// Bearer tokens from /api/login last this long (seconds).
     static let tokenLifetime = 12 * 3600
 
@@ -75,6 +78,19 @@ struct WebRoutes {
             return .json("{\"patients\":\(s.patients),\"studies\":\(s.studies),\"series\":\(s.series),"
                          + "\"instances\":\(s.instances),\"bytes\":\(s.bytes)}\n")
         }
+        // DICOMweb: each route behind its permission.
+        var web = DICOMWebConfiguration()
+        web.caseInsensitivePersonNames = settings.caseInsensitivePersonNames
+        web.maximumResults = settings.dicomWebMaximumResults
+        for route in DICOMWebService(archive: archive, configuration: web, log: log).routes {
+            let handler = route.handler
+            router.add(route.method, route.pattern, route.permission, auth) { request, _ throws(HTTPError) in try handler(request) }
+        }
+        // GET /api/openapi.json: the document of every route, itself included, for any signed-in user.
+        let document = Locked("")
+        router.add("GET", "/api/openapi.json", .read, auth) { _, _ throws(HTTPError) in .json(document.value) }
+        let table = router.routes
+        document.withLock { $0 = OpenAPI.document(table) }
         return router
     }
 }

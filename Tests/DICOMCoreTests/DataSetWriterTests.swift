@@ -123,6 +123,22 @@ struct DataSetWriterTests {
         #expect(back.string(Tag(0x0020_0013)) == "1")
     }
 
+    @Test("removing group lengths shortens the defined-length items and sequences that held them")
+    func removedGroupLengthsInDefinedLengthItems() throws {
+        // As read from a file: an item of explicit length with a group length in it, then a top-level element.
+        let item = DataSet([DataElement(tag: Tag(0x0008_0000), vr: .UL, integers: [UInt32(20)]),
+                            DataElement(tag: Tag(0x0008_1155), vr: .UI, string: "1.2.3.4.5.6.7.8.9.10")])
+        let sequence = DICOMSequence(items: [SequenceItem(item, hasUndefinedLength: false)], hasUndefinedLength: false)
+        let ds = DataSet([DataElement(tag: Tag(0x0008_1120), vr: .SQ, value: .sequence(sequence)),
+                          DataElement(tag: .patientName, vr: .PN, string: "Doe^John")])
+        var writer = DataSetWriter(explicitVR: true)
+        writer.groupLengths = .remove
+        let back = try DICOMFile.parseDataSet(Bytes(writer.encode(ds)), transferSyntax: .explicitVRLittleEndian)
+        #expect(back[Tag(0x0008_1120)]?.sequence?.items.first?.dataSet.string(Tag(0x0008_1155)) == "1.2.3.4.5.6.7.8.9.10")
+        #expect(back[Tag(0x0008_1120)]?.sequence?.items.first?.dataSet[Tag(0x0008_0000)] == nil)
+        #expect(back.string(.patientName) == "Doe^John")
+    }
+
     @Test("group lengths cover sequences with their items")
     func groupLengthWithSequence() throws {
         let item = DataSet([DataElement(tag: Tag(0x0008_1150), vr: .UI, string: "1.2")])  // 8 + 4

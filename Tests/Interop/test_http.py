@@ -222,3 +222,41 @@ def test_login_failures(accounts):
     assert r.status == 401
     r, _ = get(accounts, "GET", "/api/statistics", headers={"Authorization": "Bearer " + "0" * 64})
     assert r.status == 401
+
+
+# A value for each path parameter, so that every route can be reached.
+PARAMETER_VALUES = {"study": "1.2.3", "series": "1.2.3.4", "instance": "1.2.3.4.5", "frames": "1", "tag": "7FE00010"}
+# Which roles lack each permission (none lacks read).
+ROLE_WITHOUT = {"store": "radiologist", "send": "referrer", "delete": "technologist", "administer": "radiologist"}
+
+
+def test_every_route_of_the_openapi_document_answers_401_and_403(accounts):
+    """The router's table, as /api/openapi.json gives it: every route but the open ones answers 401 without
+    credentials, 403 for a role without its permission, and neither for one with it."""
+    r, data = get(accounts, "GET", "/api/openapi.json", headers=basic("ref", "ref-password"))
+    assert r.status == 200, data
+    doc = json.loads(data)
+    assert doc["openapi"].startswith("3.")
+    routes = [(method.upper(), path, op) for path, ops in doc["paths"].items() for method, op in ops.items()]
+    assert ("GET", "/dicom-web/studies") in {(m, p) for m, p, _ in routes}
+    assert ("POST", "/dicom-web/studies") in {(m, p) for m, p, _ in routes}
+    assert ("GET", "/api/openapi.json") in {(m, p) for m, p, _ in routes}
+    open_routes = {(m, p) for m, p, op in routes if "x-permission" not in op}
+    assert open_routes == {("GET", "/health/live"), ("GET", "/health/ready"), ("POST", "/api/login"), ("POST", "/api/logout")}
+    for method, path, op in routes:
+        if "x-permission" not in op:
+            continue
+        concrete = path
+        for name, value in PARAMETER_VALUES.items():
+            concrete = concrete.replace("{" + name + "}", value)
+        assert "{" not in concrete, path
+        body = b"" if method == "POST" else None
+        r, data = get(accounts, method, concrete, body=body)
+        assert r.status == 401, (method, path, r.status)
+        permission = op["x-permission"]
+        if permission in ROLE_WITHOUT:
+            who = USER_OF_ROLE[ROLE_WITHOUT[permission]]
+            r, data = get(accounts, method, concrete, headers=basic(who, f"{who}-password"), body=body)
+            assert r.status == 403, (method, path, r.status, data)
+        r, data = get(accounts, method, concrete, headers=basic("root", "root-password"), body=body)
+        assert r.status not in (401, 403), (method, path, r.status, data)

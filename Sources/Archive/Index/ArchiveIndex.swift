@@ -102,6 +102,8 @@ public protocol ArchiveIndex: Sendable {
     func find(_ query: Query, limit: Int?, offset: Int, respond: (DataSet) throws -> Bool) throws(IndexError)
     /// The instances under every entity a C-MOVE or C-GET identifier selects, in series and instance number order.
     func instances(matching query: Query) throws(IndexError) -> [StoredInstance]
+    /// The same instances with the headers recorded at ingest, read in one pass (WADO-RS /metadata).
+    func headers(matching query: Query) throws(IndexError) -> [(instance: StoredInstance, header: DataSet)]
     func instance(_ sopInstanceUID: String) throws(IndexError) -> StoredInstance?
     /// The header recorded at ingest (without pixel data and large binary values).
     func header(_ sopInstanceUID: String) throws(IndexError) -> DataSet?

@@ -40,10 +40,20 @@ extension SQLiteIndex {
     }
 
     public func instances(matching query: Query) throws(IndexError) -> [StoredInstance] {
+        try selectInstances(query, headers: false).map(\.instance)
+    }
+
+    public func headers(matching query: Query) throws(IndexError) -> [(instance: StoredInstance, header: DataSet)] {
+        try selectInstances(query, headers: true).map { ($0.instance, LevelAttributes.decode($0.header)) }
+    }
+
+    /// The instances under each matching entity, with their encoded headers when asked for (decoded by the
+    /// caller, outside the read).
+    func selectInstances(_ query: Query, headers: Bool) throws(IndexError) -> [(instance: StoredInstance, header: [UInt8]?)] {
         do {
             let plan = QueryPlan(query)
             return try read { db in
-                var out: [StoredInstance] = []
+                var out: [(instance: StoredInstance, header: [UInt8]?)] = []
                 for id in try plan.candidates(db) {
                     guard let entity = try self.entity(db, plan, id), query.matches(entity.attributes) else { continue }
                     let column: String
@@ -54,11 +64,17 @@ extension SQLiteIndex {
                     case .image: column = "i.id"
                     }
                     let s = try db.statement("""
-                        SELECT \(SQLiteIndex.instanceColumns) WHERE \(column) = ?
+                        SELECT \(headers ? "i.header, " : "")\(SQLiteIndex.instanceColumns) WHERE \(column) = ?
                         ORDER BY st.id, se.id, i.instance_number IS NULL, i.instance_number, i.id
                         """)
                     try s.bind([.integer(id)])
-                    while try s.step() { out.append(SQLiteIndex.storedInstance(s)) }
+                    while try s.step() {
+                        if headers {
+                            out.append((SQLiteIndex.storedInstance(s, from: 1), s.blob(0)))
+                        } else {
+                            out.append((SQLiteIndex.storedInstance(s), nil))
+                        }
+                    }
                 }
                 return out
             }

@@ -262,10 +262,11 @@ public final class SQLiteIndex: ArchiveIndex {
         FROM instance i JOIN series se ON se.id = i.series JOIN study st ON st.id = se.study
         """
 
-    static func storedInstance(_ s: SQLiteStatement) -> StoredInstance {
-        StoredInstance(sopInstanceUID: s.text(0) ?? "", sopClassUID: s.text(1) ?? "", seriesInstanceUID: s.text(2) ?? "",
-                       studyInstanceUID: s.text(3) ?? "", transferSyntaxUID: s.text(4) ?? "", storageKey: s.text(5) ?? "",
-                       size: Int(s.int(6)), sha256: s.text(7) ?? "")
+    /// The instance from `instanceColumns`, which start at column `from`.
+    static func storedInstance(_ s: SQLiteStatement, from c: Int32 = 0) -> StoredInstance {
+        StoredInstance(sopInstanceUID: s.text(c) ?? "", sopClassUID: s.text(c + 1) ?? "", seriesInstanceUID: s.text(c + 2) ?? "",
+                       studyInstanceUID: s.text(c + 3) ?? "", transferSyntaxUID: s.text(c + 4) ?? "", storageKey: s.text(c + 5) ?? "",
+                       size: Int(s.int(c + 6)), sha256: s.text(c + 7) ?? "")
     }
 
     func lookup(_ db: SQLiteDatabase, _ sopInstanceUID: String) throws -> StoredInstance? {

@@ -108,6 +108,15 @@ public struct DICOMFile: Sendable {
         self.encodedDataSet = encodedBody
     }
 
+    /// The file meta information of a Part 10 file's first bytes (preamble, DICM, group 0002), without reading
+    /// the data set: a STOW-RS part is filed by it before its data set arrives.
+    public static func fileMetaInformation(prefix bytes: Bytes) throws(DICOMParseError) -> DataSet {
+        guard bytes.count >= 132, bytes[128] == 0x44, bytes[129] == 0x49, bytes[130] == 0x43, bytes[131] == 0x4D else {
+            throw DICOMParseError(.notDICOM("no DICM prefix"), offset: 128, tag: nil)
+        }
+        return try parseMeta(bytes, at: 132, options: ReadOptions()).0
+    }
+
     /// Reads the file meta information (PS3.10 §7.1). Its group length says where it ends, and is believed when
     /// the elements fill exactly that span: a big endian data set's first tag can read as group 0002 in little
     /// endian. Without a usable group length, the meta ends at the first element of another group.

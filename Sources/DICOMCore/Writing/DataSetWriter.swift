@@ -56,13 +56,17 @@ public struct DataSetWriter {
     // MARK: Lengths
 
     /// The encoded length of a data set's elements (little or big endian have the same lengths).
-    public static func encodedLength(of dataSet: DataSet, explicitVR: Bool) -> Int {
+    /// `withoutGroupLengths`: as written with `groupLengths = .remove`, so a defined-length item or sequence
+    /// that held group lengths is given the length of what is really written.
+    public static func encodedLength(of dataSet: DataSet, explicitVR: Bool, withoutGroupLengths: Bool = false) -> Int {
         var total = 0
-        for e in dataSet.elements { total += encodedLength(of: e, explicitVR: explicitVR) }
+        for e in dataSet.elements where !(withoutGroupLengths && e.tag.isGroupLength) {
+            total += encodedLength(of: e, explicitVR: explicitVR, withoutGroupLengths: withoutGroupLengths)
+        }
         return total
     }
 
-    static func encodedLength(of e: DataElement, explicitVR: Bool) -> Int {
+    static func encodedLength(of e: DataElement, explicitVR: Bool, withoutGroupLengths: Bool = false) -> Int {
         let explicit = explicitVR
         switch e.value {
         case .bytes(let b):
@@ -71,7 +75,8 @@ public struct DataSetWriter {
         case .sequence(let s):
             // A UN sequence's items are always implicit VR (PS3.5 §6.2.2).
             let innerExplicit = explicitVR && e.vr != .UN
-            return header(explicit: explicit, vr: e.vr == .UN ? .UN : .SQ, length: 0) + sequenceValueLength(s, explicitVR: innerExplicit)
+            return header(explicit: explicit, vr: e.vr == .UN ? .UN : .SQ, length: 0)
+                + sequenceValueLength(s, explicitVR: innerExplicit, withoutGroupLengths: withoutGroupLengths)
         case .encapsulated(let p):
             var n = 8 + p.basicOffsetTable.count + (p.basicOffsetTable.count & 1)
             for f in p.fragments { n += 8 + f.count + (f.count & 1) }
@@ -79,10 +84,11 @@ public struct DataSetWriter {
         }
     }
 
-    public static func sequenceValueLength(_ s: DICOMSequence, explicitVR: Bool) -> Int {
+    public static func sequenceValueLength(_ s: DICOMSequence, explicitVR: Bool, withoutGroupLengths: Bool = false) -> Int {
         var n = 0
         for item in s.items {
-            n += 8 + encodedLength(of: item.dataSet, explicitVR: explicitVR) + (item.hasUndefinedLength ? 8 : 0)
+            n += 8 + encodedLength(of: item.dataSet, explicitVR: explicitVR, withoutGroupLengths: withoutGroupLengths)
+                + (item.hasUndefinedLength ? 8 : 0)
         }
         return n + (s.hasUndefinedLength ? 8 : 0)
     }
@@ -150,14 +156,20 @@ public struct DataSetWriter {
             if padded { try writeBytes([e.vr.paddingByte], to: &sink) }
         case .sequence(let s):
             let innerExplicit = explicitVR && e.vr != .UN
-            let length = s.hasUndefinedLength ? 0xFFFF_FFFF : UInt32(DataSetWriter.sequenceValueLength(s, explicitVR: innerExplicit))
+            let length = s.hasUndefinedLength ? 0xFFFF_FFFF : UInt32(DataSetWriter.sequenceValueLength(s, explicitVR: innerExplicit,
+                                                                                                  withoutGroupLengths: groupLengths == .remove))
             // Items can only be written under SQ or UN: another VR's 16-bit length could not hold them.
             try writeHeader(tag: e.tag, vr: e.vr == .UN ? .UN : .SQ, length: length, explicitVR: explicitVR, to: &sink)
             // Items of a UN sequence are implicit VR little endian whatever the transfer syntax (PS3.5 §6.2.2).
-            let inner = e.vr == .UN ? DataSetWriter(explicitVR: false, bigEndian: false) : self
+            var inner = self
+            if e.vr == .UN {
+                inner = DataSetWriter(explicitVR: false, bigEndian: false)
+                inner.groupLengths = groupLengths
+            }
             for item in s.items {
                 let itemLength = item.hasUndefinedLength
-                    ? 0xFFFF_FFFF : UInt32(DataSetWriter.encodedLength(of: item.dataSet, explicitVR: innerExplicit))
+                    ? 0xFFFF_FFFF : UInt32(DataSetWriter.encodedLength(of: item.dataSet, explicitVR: innerExplicit,
+                                                                                          withoutGroupLengths: groupLengths == .remove))
                 try inner.writeItemHeader(.item, length: itemLength, to: &sink)
                 try inner.writeElements(item.dataSet, explicitVR: innerExplicit, to: &sink)
                 if item.hasUndefinedLength { try inner.writeItemHeader(.itemDelimitationItem, length: 0, to: &sink) }
