@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "PNG", dependencies: ["CSPNG"]),
         .target(name: "JPEGXL", dependencies: ["CJXL"]),
         // HTTP: CivetWeb behind a small router (method and path pattern to handler); no HTTP parsing of our own.
-        .target(name: "HTTP", dependencies: ["CCivetWeb", "Transport"]),
+        .target(name: "HTTP", dependencies: ["CCivetWeb", "Transport", "Crypto", "Zlib"]),
 
         // Linux calls Swift cannot make (behind _GNU_SOURCE, or variadic), in C.
         .target(name: "CLinux"),
@@ -57,7 +57,7 @@ let package = Package(
         // The archive: stored files (StorageArea) and the index of what they hold (ArchiveIndex, SQLite), ingest,
         // import, verify and reindex. Knows nothing of the network.
         .target(name: "Archive", dependencies: ["DICOM", "DICOMQuery", "SQLite", "Crypto", "Transport"],
-                resources: [.embedInCode("SQL/migration-001.sql")]),
+                resources: [.embedInCode("SQL/migration-001.sql"), .embedInCode("SQL/migration-002.sql")]),
 
         // Users, roles and tokens of the web server (users.sqlite beside the index: reindex must not lose them).
         .target(name: "Accounts", dependencies: ["SQLite", "Crypto", "COpenSSL"], resources: [.embedInCode("SQL/users-001.sql")]),
@@ -67,10 +67,16 @@ let package = Package(
 
         // DICOMweb (PS3.18): QIDO-RS, WADO-RS, STOW-RS, WADO-URI, rendered images, over the archive; routes with the
         // permission each needs, mounted by the server.
-        .target(name: "DICOMWeb", dependencies: ["HTTP", "Archive", "DICOM", "DICOMQuery", "ImageCodecs", "Imaging", "Accounts"]),
+        .target(name: "DICOMWeb", dependencies: ["HTTP", "Archive", "DICOM", "DICOMQuery", "ImageCodecs", "Imaging", "Accounts", "Transport"]),
+
+        // The administration API (/api): listing, deletion, remote nodes and their test, sending as jobs, statistics.
+        .target(name: "AdminAPI", dependencies: ["HTTP", "Archive", "DICOM", "DICOMQuery", "DICOMNetwork", "DICOMWeb", "Accounts", "Crypto",
+                                                 "SQLite", "Transport"],
+                resources: [.embedInCode("SQL/nodes-001.sql")]),
 
         // `lightbox serve`: settings, the JSON log, the archive as DICOM services, demo studies on first start.
-        .target(name: "Server", dependencies: ["Archive", "DICOMNetwork", "DICOMQuery", "Crypto", "DemoData", "ImageCodecs", "HTTP", "Accounts", "DICOMWeb"]),
+        .target(name: "Server", dependencies: ["Archive", "DICOMNetwork", "DICOMQuery", "Crypto", "DemoData", "ImageCodecs", "HTTP", "Accounts", "DICOMWeb",
+                                               "AdminAPI"]),
 
         // Pixel data codecs (PS3.5 Annex A.4, G): decoding and encoding frames; pure Swift where no library covers it.
         // libjpeg-turbo (8-bit DCT), OpenJPEG (JPEG 2000, HTJ2K), CharLS (JPEG-LS) and libjxl (JPEG XL) where they
@@ -100,6 +106,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "DICOMWebTests", dependencies: ["DICOMWeb", "HTTP", "Archive", "DICOM", "DICOMQuery"]),
         .testTarget(name: "AccountsTests", dependencies: ["Accounts", "Crypto"]),
+        .testTarget(name: "AdminAPITests", dependencies: ["AdminAPI", "Accounts", "Archive", "HTTP", "DICOM", "DICOMNetwork", "DICOMQuery", "Transport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "ImageCodecs", "DICOM", "PNG"]),
     ]
 )

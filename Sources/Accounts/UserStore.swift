@@ -11,6 +11,12 @@ public struct User: Sendable, Equatable {
     public var role: Role
     /// Seconds since 1970.
     public var created: Int
+
+    public init(name: String, role: Role, created: Int) {
+        self.name = name
+        self.role = role
+        self.created = created
+    }
 }
 
 public struct AccountsError: Error, Sendable, CustomStringConvertible {
@@ -139,7 +145,12 @@ public final class SQLiteUserStore: UserStore, @unchecked Sendable {
 
     private func run<T>(_ body: (SQLiteDatabase) throws -> T) throws(AccountsError) -> T {
         do {
-            return try db.withLock { try body($0) }
+            // Statements are reset after each use: one left on a row would keep its read transaction, and this
+            // connection would not see what another process (`lightbox users add`) wrote since.
+            return try db.withLock { db in
+                defer { db.resetStatements() }
+                return try body(db)
+            }
         } catch {
             throw AccountsError("the users database: \(error)")
         }

@@ -55,6 +55,13 @@ public final class TLSContext: @unchecked Sendable {
         }
         self.ctx = ctx
         isServer = server
+        // A throw from here on runs deinit, which frees the context.
+        try Self.configure(ctx, server: server, configuration: configuration)
+    }
+
+    /// Our TLS settings on an SSL_CTX, ours or one another library made (CivetWeb's, for HTTPS): TLS 1.2 or
+    /// later, the certificate chain and key, the CA list, and whether the peer is verified.
+    public static func configure(_ ctx: OpaquePointer, server: Bool, configuration: TLSConfiguration) throws(TLSError) {
         // TLS 1.0 and 1.1 are refused (PS3.15 B.12 asks for 1.2 or later).
         guard SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, Int(TLS1_2_VERSION), nil) == 1 else {
             throw TLSError("cannot set the minimum TLS version")
@@ -141,6 +148,12 @@ public final class TLSConnection: Connection, @unchecked Sendable {
     public var remoteAddress: String { tcp.remoteAddress }
     public var remotePort: Int { tcp.remotePort }
 
+    /// The socket under the TLS session (for polling it beside others).
+    public var fileDescriptor: Int32 { tcp.fd }
+
+    /// Decrypted bytes buffered inside OpenSSL, which a poll of the socket does not show.
+    public var hasBufferedInput: Bool { SSL_pending(ssl) > 0 }
+
     /// The negotiated protocol ("TLSv1.3", say).
     public var protocolVersion: String { String(cString: SSL_get_version(ssl)) }
 
@@ -174,6 +187,33 @@ public final class TLSConnection: Connection, @unchecked Sendable {
         }
     }
 
+    /// Puts the socket in non-blocking mode, for `readAvailable` (a relay polling several sockets at once).
+    public func setNonBlocking() {
+        let flags = fcntl(tcp.fd, F_GETFL)
+        _ = fcntl(tcp.fd, F_SETFL, flags | O_NONBLOCK)
+    }
+
+    /// On a non-blocking socket: the bytes available now (more than 0), 0 when the peer has closed, nil when no
+    /// application data is there yet (OpenSSL may have read a record of another kind, such as a TLS 1.3 session
+    /// ticket, which on a blocking socket would make SSL_read wait for more).
+    public func readAvailable(into buffer: UnsafeMutableRawBufferPointer) throws(NetworkError) -> Int? {
+        guard !isClosed else { throw .closed }
+        while true {
+            let n = SSL_read(ssl, buffer.baseAddress, Int32(min(buffer.count, Int(Int32.max))))
+            if n > 0 { return Int(n) }
+            switch SSL_get_error(ssl, n) {
+            case SSL_ERROR_ZERO_RETURN: return 0
+            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return nil
+            case SSL_ERROR_SYSCALL:
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { return nil }
+                return 0
+            default:
+                throw .tls("read failed" + TLSError.openSSLErrors())
+            }
+        }
+    }
+
     public func write(_ buffers: [UnsafeRawBufferPointer]) throws(NetworkError) {
         guard !isClosed else { throw .closed }
         for b in buffers where b.count > 0 {
@@ -185,9 +225,18 @@ public final class TLSConnection: Connection, @unchecked Sendable {
                     continue
                 }
                 switch SSL_get_error(ssl, n) {
-                case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: continue
+                case let e where e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE:
+                    // Only on a non-blocking socket: wait until it can go on (a minute at most, as a blocked
+                    // write on a blocking socket would).
+                    guard (try? waitFor(tcp.fd, events: Int16(e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT), timeout: 60)) == true else {
+                        throw .timedOut("writing to the peer")
+                    }
                 case SSL_ERROR_SYSCALL:
                     if errno == EINTR { continue }
+                    if errno == EAGAIN || errno == EWOULDBLOCK {
+                        guard (try? waitFor(tcp.fd, events: Int16(POLLOUT), timeout: 60)) == true else { throw .timedOut("writing to the peer") }
+                        continue
+                    }
                     throw .closed
                 default:
                     throw .tls("write failed" + TLSError.openSSLErrors())

@@ -39,8 +39,14 @@ public final class MultipartReader {
             start = 0
         }
         guard end < buffer.count else { return true }
-        let n = buffer.withUnsafeMutableBytes { b in body.read(into: UnsafeMutableRawBufferPointer(rebasing: b[end...])) }
-        if n < 0 { throw HTTPError(400, "the request body could not be read (the connection failed)") }
+        var failure: HTTPError?
+        let n = buffer.withUnsafeMutableBytes { b -> Int in
+            do throws(HTTPError) { return try body.readOrThrow(into: UnsafeMutableRawBufferPointer(rebasing: b[end...])) } catch {
+                failure = error
+                return 0
+            }
+        }
+        if let failure { throw failure }
         if n == 0 {
             atEndOfBody = true
             return false

@@ -14,7 +14,7 @@ extension DICOMWebService {
         var quality = 90
     }
 
-    /// Reads `window=center,width[,function]`, `viewport=vw,vh`, `quality` and Accept. Other parameters of
+    /// Reads `window=center,width[,function]`, `viewport=vw,vh[,sx,sy,sw,sh]`, `quality` and Accept. Other parameters of
     /// PS3.18 §8.3.5.1 (annotation, charset, iccprofile) are accepted and have no effect yet.
     func renderRequest(_ request: HTTPRequest, thumbnail: Bool) throws(HTTPError) -> RenderRequest {
         var r = RenderRequest()
@@ -42,10 +42,26 @@ extension DICOMWebService {
                 guard parts.count >= 2, let vw = Int(parts[0]), let vh = Int(parts[1]), (1...8192).contains(vw), (1...8192).contains(vh) else {
                     throw HTTPError(400, "viewport takes width,height, each 1 to 8192")
                 }
-                guard parts.count == 2 || parts[2...].allSatisfy({ $0.isEmpty }) else {
-                    throw HTTPError(400, "viewport cropping (sx,sy,sw,sh) is not supported yet; give width,height")
-                }
                 r.options.size = (vw, vh)
+                // PS3.18 §8.3.5.1.3: the source region; sx,sy default to 0 and sw,sh to the rest of the image
+                // (all four empty: the whole image).
+                if parts.count > 2 {
+                    guard parts.count == 6 else { throw HTTPError(400, "viewport takes vw,vh or vw,vh,sx,sy,sw,sh") }
+                    if !parts[2...].allSatisfy({ $0.isEmpty }) {
+                        let limit = 1 << 20
+                        func number(_ s: String) throws(HTTPError) -> Int? {
+                            if s.isEmpty { return nil }
+                            guard let n = Int(s), abs(n) <= limit else { throw HTTPError(400, "viewport region values are integers (\(s.prefix(20)))") }
+                            return n
+                        }
+                        let sx = try number(parts[2]) ?? 0, sy = try number(parts[3]) ?? 0
+                        let sw = try number(parts[4]) ?? limit, sh = try number(parts[5]) ?? limit
+                        guard sx >= 0, sy >= 0, sw != 0, sh != 0 else {
+                            throw HTTPError(400, "viewport sx,sy are 0 or more and sw,sh are not 0")
+                        }
+                        r.options.region = (sx, sy, sw, sh)
+                    }
+                }
             case "quality":
                 guard let q = Int(value), (1...100).contains(q) else { throw HTTPError(400, "quality is 1 to 100") }
                 r.quality = q
@@ -98,6 +114,7 @@ extension DICOMWebService {
             return request.png ? try image.png() : try image.jpeg(quality: request.quality)
         } catch {
             if error.description.contains("does not exist") { throw HTTPError(404, error.description) }
+            if error.description.contains("viewport region") { throw HTTPError(400, error.description) }
             throw HTTPError(500, "instance \(instance.sopInstanceUID) cannot be rendered: \(error)")
         }
     }

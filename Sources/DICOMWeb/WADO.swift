@@ -131,24 +131,32 @@ extension DICOMWebService {
 
     // MARK: Metadata
 
-    /// GET …/metadata: every instance's header as recorded at ingest, with a BulkDataURI for its pixel data. No
-    /// file is read.
+    /// GET …/metadata: every instance's DICOM JSON as prepared at ingest (PreparedMetadata), joined into one
+    /// array with the request's base URL in its BulkDataURIs. No file is read and no header decoded.
     func metadata(_ request: HTTPRequest, _ r: Resource) throws(HTTPError) -> HTTPResponse {
         try checkAccepts(request, json: true)
-        let rows: [(instance: StoredInstance, header: DataSet)]
-        do { rows = try archive.index.headers(matching: query(for: r)) } catch {
+        let rows: [(instance: StoredInstance, metadata: InstanceMetadata)]
+        do { rows = try archive.index.metadata(matching: query(for: r)) } catch {
             throw HTTPError(503, "the index is not usable: \(error)")
         }
         guard !rows.isEmpty else { throw HTTPError(404, "\(r.describe) is not in the archive") }
         let base = baseURL(request)
-        var out = "["
-        out.reserveCapacity(rows.count * 4096)
+        var out: [UInt8] = [0x5B]
+        out.reserveCapacity(rows.count * 3072)
         for (i, row) in rows.enumerated() {
-            if i > 0 { out += "," }
-            out += metadataJSON(row.instance, row.header, base: base)
+            if i > 0 { out.append(0x2C) }
+            switch row.metadata {
+            case .prepared(let blob):
+                if PreparedMetadata.render(blob, base: base, into: &out) { continue }
+                // Unreadable: encoded from the header below.
+                let header = (try? archive.index.header(row.instance.sopInstanceUID)) ?? nil
+                out += Array(metadataJSON(row.instance, header ?? DataSet(), base: base).utf8)
+            case .header(let header):
+                out += Array(metadataJSON(row.instance, header, base: base).utf8)
+            }
         }
-        out += "]"
-        return .json(out, contentType: "application/dicom+json")
+        out.append(0x5D)
+        return HTTPResponse(status: 200, headers: [("Content-Type", "application/dicom+json")], body: .bytes(out))
     }
 
     func metadataJSON(_ instance: StoredInstance, _ header: DataSet, base: String) -> String {

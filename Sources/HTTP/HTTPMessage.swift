@@ -50,8 +50,20 @@ public struct HTTPBody: Sendable {
         self.init(declaredLength: bytes.count) { buffer in box.read(into: buffer) }
     }
 
-    /// Reads up to `buffer.count` bytes; 0 at the end, -1 on an error (a dropped connection).
+    /// Reads up to `buffer.count` bytes; 0 at the end, -1 on an error (a dropped connection), `overLimit` once
+    /// the body is longer than the server takes.
     public func read(into buffer: UnsafeMutableRawBufferPointer) -> Int { reader(buffer) }
+
+    /// What `read` returns once a body (chunked, so not refused up front) passes the server's limit.
+    public static let overLimit = -2
+
+    /// Reads up to `buffer.count` bytes, 0 at the end; a failed or oversized body as the error a client gets.
+    public func readOrThrow(into buffer: UnsafeMutableRawBufferPointer) throws(HTTPError) -> Int {
+        let n = reader(buffer)
+        if n == Self.overLimit { throw HTTPError(413, "the request body is larger than this server takes") }
+        if n < 0 { throw HTTPError(400, "the request body could not be read (the connection failed)") }
+        return n
+    }
 
     /// The whole body, refused past `limit` bytes (413 for the client).
     public func collect(limit: Int) throws(HTTPError) -> [UInt8] {
@@ -61,9 +73,15 @@ public struct HTTPBody: Sendable {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(into: $0) }
+            var failure: HTTPError?
+            let n = chunk.withUnsafeMutableBytes { b -> Int in
+                do throws(HTTPError) { return try readOrThrow(into: b) } catch {
+                    failure = error
+                    return 0
+                }
+            }
+            if let failure { throw failure }
             if n == 0 { break }
-            guard n > 0 else { throw HTTPError(400, "the request body could not be read") }
             guard out.count + n <= limit else { throw HTTPError(413, "the body is larger than the \(limit) bytes allowed") }
             out += chunk[0..<n]
         }

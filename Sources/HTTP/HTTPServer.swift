@@ -1,7 +1,10 @@
 import CCivetWeb
+import Crypto
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
+import Transport
 
 /// The web server's settings: where to listen, how many requests at once, and the limits that keep a client
 /// from holding a worker or memory without bound.
@@ -15,6 +18,14 @@ public struct HTTPConfiguration: Sendable {
     public var keepAliveTimeout = 5.0
     /// Largest request head (request line and header fields) accepted.
     public var maximumHeaderBytes = 16 * 1024
+    /// Largest request body accepted (413 beyond it): STOW-RS streams, so this bounds disk use, not memory.
+    public var maximumBodyBytes: Int64 = 32 << 30
+    /// HTTPS (TLS 1.2 or later) with this certificate and key; nil serves plain HTTP.
+    public var tls: TLSConfiguration?
+    public var cors = CORSPolicy()
+    public var compression = CompressionPolicy()
+    /// Sees every request once answered: its method, path, status and seconds taken (for metrics).
+    public var observer: (@Sendable (_ method: String, _ path: String, _ status: Int, _ seconds: Double) -> Void)?
 
     public init() {}
 }
@@ -34,12 +45,17 @@ public final class HTTPServer: @unchecked Sendable {
 
     public init(configuration: HTTPConfiguration, router: Router,
                 log: @escaping @Sendable (_ message: String) -> Void = { _ in }) throws(HTTPServerError) {
+        // No MG_FEATURES_TLS: CivetWeb's own TLS cannot load OpenSSL 3 (see TLSRelay); HTTPS is ours.
         _ = mg_init_library(0)
-        let state = ServerState(router: router, log: log, threads: HandlerThreads(count: max(1, configuration.threads)))
+        let pipeline = HTTPPipeline(router: router, cors: configuration.cors, compression: configuration.compression)
+        let state = ServerState(pipeline: pipeline, log: log, threads: HandlerThreads(count: max(1, configuration.threads)),
+                                maximumBodyBytes: configuration.maximumBodyBytes, tls: configuration.tls,
+                                observer: configuration.observer)
         self.state = Unmanaged.passRetained(state)
         let address = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         let options = [
-            "listening_ports", "\(address):\(configuration.port)",
+            // With HTTPS, CivetWeb listens on a loopback port the TLS front end relays to.
+            "listening_ports", configuration.tls != nil ? "127.0.0.1:0" : "\(address):\(configuration.port)",
             "num_threads", String(max(1, configuration.threads)),
             "request_timeout_ms", String(Int(configuration.requestTimeout * 1000)),
             "keep_alive_timeout_ms", String(Int(configuration.keepAliveTimeout * 1000)),
@@ -50,6 +66,9 @@ public final class HTTPServer: @unchecked Sendable {
             "max_request_size", String(configuration.maximumHeaderBytes),
             // No file serving: every path goes to the router, nothing on disk is reachable (PS3.18 has no files).
             "enable_directory_listing", "no",
+            // CivetWeb answers CORS preflights itself, for any origin, unless this is empty: ours are answered by
+            // the pipeline, by the configured policy.
+            "access_control_allow_origin", "",
         ]
         var cOptions: [UnsafePointer<CChar>?] = options.map { UnsafePointer(strdup($0)) }
         cOptions.append(nil)
@@ -84,7 +103,23 @@ public final class HTTPServer: @unchecked Sendable {
         context = started
         var ports = [mg_server_port](repeating: mg_server_port(), count: 4)
         let count = mg_get_server_ports(started, 4, &ports)
-        port = count > 0 ? Int(ports[0].port) : configuration.port
+        let civetPort = count > 0 ? Int(ports[0].port) : configuration.port
+        if let tls = configuration.tls {
+            do {
+                let front = try TLSFrontEnd(host: configuration.host, port: configuration.port, tls: tls, backendPort: civetPort,
+                                            maximumConnections: max(64, configuration.threads * 8), handshakeTimeout: 15,
+                                            idleTimeout: configuration.requestTimeout + configuration.keepAliveTimeout)
+                state.frontEnd.withLock { $0 = front }
+                port = front.port
+            } catch {
+                mg_stop(started)
+                self.state.takeUnretainedValue().threads.stop()
+                self.state.release()
+                throw error
+            }
+        } else {
+            port = civetPort
+        }
         mg_set_request_handler(started, "/", { connection, user in
             guard let connection, let user else { return 500 }
             return Unmanaged<ServerState>.fromOpaque(user).takeUnretainedValue().handle(connection)
@@ -95,6 +130,7 @@ public final class HTTPServer: @unchecked Sendable {
     public func stop() {
         guard let context else { return }
         self.context = nil
+        state.takeUnretainedValue().frontEnd.withLock { $0 }?.stop()
         mg_stop(context)
         state.takeUnretainedValue().threads.stop()
         state.release()
@@ -105,14 +141,23 @@ public final class HTTPServer: @unchecked Sendable {
 
 /// What the C callbacks reach through their user-data pointer: the router and the log.
 final class ServerState: @unchecked Sendable {
-    let router: Router
+    let pipeline: HTTPPipeline
     let log: @Sendable (String) -> Void
     let threads: HandlerThreads
+    let maximumBodyBytes: Int64
+    let tls: TLSConfiguration?
+    /// The HTTPS front end, whose relayed connections arrive from the loopback interface.
+    let frontEnd = Mutex<TLSFrontEnd?>(nil)
+    let observer: (@Sendable (String, String, Int, Double) -> Void)?
 
-    init(router: Router, log: @escaping @Sendable (String) -> Void, threads: HandlerThreads) {
-        self.router = router
+    init(pipeline: HTTPPipeline, log: @escaping @Sendable (String) -> Void, threads: HandlerThreads, maximumBodyBytes: Int64,
+         tls: TLSConfiguration?, observer: (@Sendable (String, String, Int, Double) -> Void)?) {
+        self.observer = observer
+        self.pipeline = pipeline
         self.log = log
         self.threads = threads
+        self.maximumBodyBytes = maximumBodyBytes
+        self.tls = tls
     }
 
     /// One request, on a CivetWeb worker thread: read the head, route, write the response. Returns the status,
@@ -127,6 +172,7 @@ final class ServerState: @unchecked Sendable {
     /// so the connection is used by one thread at a time.
     private func handleOnPoolThread(_ connection: OpaquePointer) -> Int32 {
         guard let info = mg_get_request_info(connection)?.pointee else { return 500 }
+        let started = monotonicNow()
         let method = info.request_method.map { String(cString: $0) } ?? "GET"
         let path = info.local_uri.map { String(cString: $0) } ?? "/"
         let query = info.query_string.map { parseQuery(String(cString: $0)) } ?? []
@@ -138,17 +184,43 @@ final class ServerState: @unchecked Sendable {
                 headers.append((String(cString: name).lowercased(), String(cString: value)))
             }
         }
-        let remote = withUnsafeBytes(of: info.remote_addr) { raw in
+        var remote = withUnsafeBytes(of: info.remote_addr) { raw in
             String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
         }
-        let declared = info.content_length >= 0 ? Int(info.content_length) : nil
-        let handle = ConnectionHandle(connection)
-        let body = HTTPBody(declaredLength: declared) { buffer in
-            Int(mg_read(handle.connection, buffer.baseAddress, buffer.count))
+        if let front = frontEnd.withLock({ $0 }), let client = front.clientAddress(relayPort: Int(info.remote_port)) {
+            remote = client
         }
+        let declared = info.content_length >= 0 ? Int(info.content_length) : nil
+        let limit = maximumBodyBytes
+        if let declared, Int64(declared) > limit {
+            // Refused before a byte of it is read; the connection closes, since the body is left unread.
+            mg_disable_connection_keep_alive(connection)
+            let response = HTTPError(413, "the body of \(declared) bytes is larger than the \(limit) this server takes").response
+            write(response, to: connection, head: method == "HEAD")
+            observer?(method, path, 413, monotonicNow() - started)
+            return 413
+        }
+        let handle = ConnectionHandle(connection)
+        let received = Atomic<Int64>(0)
+        let ended = Atomic<Bool>(false)
+        let body = HTTPBody(declaredLength: declared) { buffer in
+            // Chunked bodies have no declared length: counted as they come.
+            let n = Int(mg_read(handle.connection, buffer.baseAddress, buffer.count))
+            if n == 0 { ended.store(true, ordering: .relaxed) }
+            if n > 0, received.add(Int64(n), ordering: .relaxed).newValue > limit { return HTTPBody.overLimit }
+            return n
+        }
+        let chunked = headers.contains { $0.name == "transfer-encoding" }
         let request = HTTPRequest(method: method, path: path, query: query, headers: headers, remoteAddress: remote, body: body)
-        let response = router.respond(to: request)
+        let response = pipeline.respond(to: request)
+        let unread = chunked ? !ended.load(ordering: .relaxed) : Int64(declared ?? 0) > received.load(ordering: .relaxed)
+        if unread {
+            // A body left unread (a refusal before it was taken): CivetWeb would read all of it to keep the
+            // connection open, however long it is; closing is cheaper.
+            mg_disable_connection_keep_alive(connection)
+        }
         write(response, to: connection, head: method == "HEAD")
+        observer?(method, path, response.status, monotonicNow() - started)
         return Int32(response.status)
     }
 

@@ -62,6 +62,16 @@ public struct Router: Sendable {
         return HTTPError(404, "no resource at \(request.path)").response
     }
 
+    /// The methods routed for a path (for OPTIONS and CORS preflights); empty when no pattern matches it.
+    public func methods(for path: String) -> [String] {
+        let segments = Self.split(path)
+        var out: [String] = []
+        for route in routes where Self.match(route.segments, segments) != nil && !out.contains(route.method) {
+            out.append(route.method)
+        }
+        return out
+    }
+
     static func split(_ path: String) -> [String] {
         path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
     }

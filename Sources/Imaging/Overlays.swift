@@ -1,3 +1,4 @@
+import ImageCodecs
 import DICOMCore
 
 extension Renderer {
@@ -33,6 +34,36 @@ extension Renderer {
     }
 
     /// Bilinear resampling to fit inside `box`, keeping the aspect ratio (never enlarging past the box).
+    /// The region (x, y, width, height) of an image; a negative width or height takes the columns or rows
+    /// running back from x or y, mirrored. The region is clipped to the image; an empty one is an error.
+    static func cropped(_ image: RenderedImage, to region: (x: Int, y: Int, width: Int, height: Int)) throws(CodecError) -> RenderedImage {
+        let flipX = region.width < 0, flipY = region.height < 0
+        // Columns [x0, x1) and rows [y0, y1) of the source.
+        var x0 = flipX ? region.x + region.width + 1 : region.x, x1 = flipX ? region.x + 1 : region.x + region.width
+        var y0 = flipY ? region.y + region.height + 1 : region.y, y1 = flipY ? region.y + 1 : region.y + region.height
+        x0 = max(0, x0); y0 = max(0, y0); x1 = min(image.width, x1); y1 = min(image.height, y1)
+        guard x1 > x0, y1 > y0 else {
+            throw CodecError("the viewport region \(region.x),\(region.y),\(region.width),\(region.height) lies outside the "
+                             + "\(image.width)x\(image.height) image")
+        }
+        let w = x1 - x0, h = y1 - y0, ch = image.channels * (image.bitDepth == 16 ? 2 : 1)
+        if w == image.width && h == image.height && !flipX && !flipY { return image }
+        var out = [UInt8](repeating: 0, count: w * h * ch)
+        image.pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for row in 0..<h {
+                    let sy = flipY ? y1 - 1 - row : y0 + row
+                    for col in 0..<w {
+                        let sx = flipX ? x1 - 1 - col : x0 + col
+                        let from = (sy * image.width + sx) * ch, to = (row * w + col) * ch
+                        for k in 0..<ch { dst[to + k] = src[from + k] }
+                    }
+                }
+            }
+        }
+        return RenderedImage(width: w, height: h, channels: image.channels, bitDepth: image.bitDepth, pixels: out)
+    }
+
     static func resized(_ image: RenderedImage, toFit box: (width: Int, height: Int)) -> RenderedImage {
         guard box.width > 0, box.height > 0, image.bitDepth == 8 else { return image }
         let scale = min(Double(box.width) / Double(image.width), Double(box.height) / Double(image.height))

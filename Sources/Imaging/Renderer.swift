@@ -18,6 +18,9 @@ public struct RenderOptions: Sendable {
     public var function: VOIFunction?
     /// Fit inside this box, keeping the aspect ratio.
     public var size: (width: Int, height: Int)?
+    /// The region of the frame shown, before fitting (PS3.18 §8.3.5.1.3 viewport sx,sy,sw,sh): a negative width
+    /// or height flips the region horizontally or vertically; the region is clipped to the frame.
+    public var region: (x: Int, y: Int, width: Int, height: Int)?
     /// Burn the 60xx overlays in (PS3.3 C.9.2) as white.
     public var overlays = false
 
@@ -41,6 +44,7 @@ public enum Renderer {
             image = try grey(frame, dataSet: file.dataSet, options: options)
         }
         if options.overlays { burnOverlays(&image, dataSet: file.dataSet, frame: options.frame) }
+        if let region = options.region { image = try cropped(image, to: region) }
         if let size = options.size { image = resized(image, toFit: size) }
         return image
     }

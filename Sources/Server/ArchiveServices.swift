@@ -1,3 +1,4 @@
+import AdminAPI
 import Archive
 import DICOM
 import DICOMNetwork
@@ -9,7 +10,16 @@ import DICOMQuery
 struct ArchiveServices: StorageService, QueryService, RetrieveService {
     let archive: Archive
     let settings: Settings
+    /// Remote nodes added through the API, which are C-MOVE destinations too.
+    let nodes: (any NodeStore)?
     let log: LogSink
+
+    init(archive: Archive, settings: Settings, nodes: (any NodeStore)? = nil, log: @escaping LogSink) {
+        self.archive = archive
+        self.settings = settings
+        self.nodes = nodes
+        self.log = log
+    }
 
     // MARK: C-STORE
 
@@ -124,8 +134,11 @@ struct ArchiveServices: StorageService, QueryService, RetrieveService {
     /// peers that accept only a compressed syntax).
     var pixelConverter: PixelConverter? { { file, syntax in try file.transcodingPixels(to: syntax) } }
 
+    /// A C-MOVE destination: the configuration's modalities first, then the DICOM nodes added through the API.
     func destination(for aeTitle: String) -> DICOMNode? {
-        settings.modalities.first { $0.aeTitle == aeTitle }
+        if let configured = settings.modalities.first(where: { $0.aeTitle == aeTitle }) { return configured }
+        // Plain TCP only: a move to a TLS node would need the sub-association wrapped, which C-MOVE does not do yet.
+        return ((try? nodes?.list()) ?? []).first { $0.kind == .dicom && $0.aeTitle == aeTitle && !$0.tls }?.dicomNode
     }
 }
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Accounts
+import AdminAPI
 import Archive
 import Crypto
 import DICOM
@@ -19,6 +20,9 @@ public final class LightboxServer: Sendable {
     let http: HTTPServer
     let lock: ArchiveLock
     let log: JSONLog
+    let nodes: any NodeStore
+    let jobs: JobQueue
+    let metrics = Metrics()
     private let demoDone = Mutex(true)
     private let stopping = Mutex(false)
     private let lastSync = Mutex(monotonicNow())
@@ -59,7 +63,11 @@ public final class LightboxServer: Sendable {
                 verifyPeer: settings.tlsRequireClientCertificate, requirePeerCertificate: settings.tlsRequireClientCertificate))
             server.wrapConnection = { tcp in try tls.secure(tcp) }
         }
-        let services = ArchiveServices(archive: archive, settings: settings, log: log.sink("archive"))
+        do { nodes = try SQLiteNodeStore(path: settings.dataFolder + "/nodes.sqlite") } catch {
+            throw SettingsError("\(error)")
+        }
+        jobs = JobQueue()
+        let services = ArchiveServices(archive: archive, settings: settings, nodes: nodes, log: log.sink("archive"))
         dicom = try DICOMServer(configuration: server, services: ServiceSet(storage: services, query: services, retrieve: services),
                                 log: log.sink("dicom"))
         // Secure by default: beyond this machine only once an admin user exists to hold the keys.
@@ -79,9 +87,39 @@ public final class LightboxServer: Sendable {
         web.port = settings.httpPort
         web.threads = settings.httpThreads
         web.requestTimeout = settings.httpRequestTimeout
+        web.keepAliveTimeout = settings.httpKeepAliveTimeout
+        web.maximumHeaderBytes = settings.httpMaximumHeaderBytes
+        web.maximumBodyBytes = settings.httpMaximumBodyBytes
+        web.cors = CORSPolicy(origins: settings.httpCORSOrigins)
+        web.compression = CompressionPolicy(enabled: settings.httpCompression)
+        if settings.httpTLSCertificate != nil || settings.httpTLSPrivateKey != nil {
+            guard let certificate = settings.httpTLSCertificate, let key = settings.httpTLSPrivateKey else {
+                dicom.stop()
+                throw SettingsError("http.tls.certificate and http.tls.private_key go together")
+            }
+            web.tls = TLSConfiguration(certificateFile: certificate, privateKeyFile: key, verifyPeer: false)
+        }
+        let metrics = self.metrics
+        web.observer = { method, path, status, seconds in metrics.observe(method: method, path: path, status: status, seconds: seconds) }
         let httpLog = log.sink("http")
         do {
-            let routes = WebRoutes(archive: archive, settings: settings, auth: WebAuthentication(users: users),
+            var admin = AdminConfiguration()
+            admin.aeTitle = settings.aeTitle
+            admin.configuredNodes = settings.modalities.map { RemoteNode(configured: $0) }
+            admin.dicomTLS = TLSConfiguration(certificateFile: settings.tlsCertificate, privateKeyFile: settings.tlsPrivateKey,
+                                              caFile: settings.tlsCA, verifyPeer: true)
+            admin.timeouts.artim = settings.artimTimeout
+            admin.timeouts.pdu = settings.pduTimeout
+            admin.maximumResults = settings.dicomWebMaximumResults
+            admin.httpCAFile = settings.httpClientCA
+            admin.caseInsensitivePersonNames = settings.caseInsensitivePersonNames
+            let adminLog = log.sink("api")
+            let service = AdminService(archive: archive, nodes: nodes, jobs: jobs, configuration: admin,
+                                       converter: { file, syntax in try file.transcodingPixels(to: syntax) },
+                                       log: { message in adminLog(.info, message) })
+            let dicomServer = dicom
+            let routes = WebRoutes(archive: archive, settings: settings, auth: WebAuthentication(users: users), admin: service,
+                                   metrics: metrics, dicomStatistics: { dicomServer.statistics },
                                    log: { message in httpLog(.warning, message) })
             http = try HTTPServer(configuration: web, router: routes.router,
                                   log: { message in httpLog(.warning, message) })
@@ -92,10 +130,15 @@ public final class LightboxServer: Sendable {
         let stats = (try? archive.index.statistics()) ?? IndexStatistics()
         log.log(.info, "server", "listening", [
             ("ae_title", settings.aeTitle), ("dicom", "\(settings.dicomHost):\(dicom.port)"),
-            ("http", "\(settings.httpHost):\(http.port)"),
+            ("http", "\(web.tls != nil ? "https" : "http")://\(settings.httpHost):\(http.port)"),
             ("tls", server.wrapConnection == nil ? "off" : "on"), ("data", settings.dataFolder),
             ("studies", String(stats.studies)), ("instances", String(stats.instances)),
         ])
+        if ((try? users.list()) ?? []).isEmpty {
+            // Every DICOMweb and API route wants a user: say how to make the first, where the operator looks.
+            log.log(.warning, "server", "no web users yet: DICOMweb and the API answer 401 until one exists; add an administrator "
+                    + "with: lightbox users add NAME --role admin --data \(settings.dataFolder)")
+        }
         startDemoIfFirstStart(empty: stats.instances == 0)
         startIndexSync()
     }

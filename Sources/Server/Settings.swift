@@ -17,6 +17,18 @@ public struct Settings: Sendable {
     public var httpPort = 8080
     public var httpThreads = 16
     public var httpRequestTimeout = 30.0
+    public var httpKeepAliveTimeout = 5.0
+    public var httpMaximumHeaderBytes = 16 * 1024
+    public var httpMaximumBodyBytes: Int64 = 32 << 30
+    /// HTTPS on the web port with this certificate (PEM, with its chain) and key.
+    public var httpTLSCertificate: String?
+    public var httpTLSPrivateKey: String?
+    /// Origins a browser may let read our responses (CORS); "*" for any; empty: none.
+    public var httpCORSOrigins: [String] = []
+    /// gzip JSON and text for clients that accept it.
+    public var httpCompression = true
+    /// CA certificates (PEM) that https DICOMweb nodes' certificates are checked against; nil: the system's.
+    public var httpClientCA: String?
     public var maximumAssociations = 32
     public var maximumPDU = 262_144
     public var preferOurTransferSyntaxes = false
@@ -212,6 +224,34 @@ extension Settings {
         Setting(path: "http.request_timeout", help: "Seconds a request may take to arrive and be answered. Default 30.") { s, v throws(SettingsError) in
             s.httpRequestTimeout = try v.seconds("http.request_timeout")
         },
+        Setting(path: "http.keep_alive_timeout", help: "Seconds an idle kept-alive connection stays open. Default 5.") { s, v throws(SettingsError) in
+            s.httpKeepAliveTimeout = try v.seconds("http.keep_alive_timeout")
+        },
+        Setting(path: "http.max_header_bytes", help: "Largest request head (request line and header fields). Default 16384.") { s, v throws(SettingsError) in
+            s.httpMaximumHeaderBytes = try v.int("http.max_header_bytes", 1024...1_048_576)
+        },
+        Setting(path: "http.max_body_bytes", help: "Largest request body (STOW-RS streams it to disk). Default 34359738368 (32 GiB).") { s, v throws(SettingsError) in
+            s.httpMaximumBodyBytes = Int64(try v.int("http.max_body_bytes", 1024...Int(Int64(1) << 50)))
+        },
+        Setting(path: "http.tls.certificate", help: "PEM certificate (with its chain): with a private key, the web port speaks HTTPS only (TLS 1.2+).") { s, v throws(SettingsError) in
+            s.httpTLSCertificate = try nonEmpty("http.tls.certificate", v)
+        },
+        Setting(path: "http.tls.private_key", help: "PEM private key of the HTTPS certificate.") { s, v throws(SettingsError) in
+            s.httpTLSPrivateKey = try nonEmpty("http.tls.private_key", v)
+        },
+        Setting(path: "http.cors_origins", help: "Origins whose pages may use the API from a browser (CORS), e.g. [\"https://viewer.example.org\"]; \"*\" for any. Default none.") { s, v throws(SettingsError) in
+            let origins = try v.list("http.cors_origins")
+            for o in origins where o != "*" && !(o.hasPrefix("http://") || o.hasPrefix("https://")) || o.hasSuffix("/") {
+                throw SettingsError("http.cors_origins: \"\(o)\" is not an origin (scheme://host[:port], no path) or *")
+            }
+            s.httpCORSOrigins = origins
+        },
+        Setting(path: "http.client_ca", help: "PEM CA certificates that HTTPS DICOMweb nodes are checked against (sending, echo). Default: the system's.") { s, v throws(SettingsError) in
+            s.httpClientCA = try nonEmpty("http.client_ca", v)
+        },
+        Setting(path: "http.compression", help: "gzip JSON and text responses for clients that accept it. Default true.") { s, v throws(SettingsError) in
+            s.httpCompression = try v.bool("http.compression")
+        },
         Setting(path: "dicom.max_associations", help: "Associations at once. Default 32.") { s, v throws(SettingsError) in
             s.maximumAssociations = try v.int("dicom.max_associations", 1...1000)
         },
@@ -370,7 +410,11 @@ extension Settings {
                                  ("require_client_certificate", .bool(tlsRequireClientCertificate))])),
             ])),
             ("http", .object([("host", .string(httpHost)), ("port", number(httpPort)), ("threads", number(httpThreads)),
-                              ("request_timeout", number(httpRequestTimeout))])),
+                              ("request_timeout", number(httpRequestTimeout)), ("keep_alive_timeout", number(httpKeepAliveTimeout)),
+                              ("max_header_bytes", number(httpMaximumHeaderBytes)), ("max_body_bytes", number(Int(httpMaximumBodyBytes))),
+                              ("tls", .object([("certificate", text(httpTLSCertificate)), ("private_key", text(httpTLSPrivateKey))])),
+                              ("cors_origins", .array(httpCORSOrigins.map { .string($0) })), ("compression", .bool(httpCompression)),
+                              ("client_ca", text(httpClientCA))])),
             ("modalities", .object(modalities.map { ($0.aeTitle, .string("\($0.host):\($0.port)")) })),
             ("storage", .object([("folder", .string(archiveConfiguration.storageFolder)), ("durability", .string(durability.rawValue)),
                                  ("duplicates", .string(duplicates.rawValue))])),

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Accounts
+import AdminAPI
 import Archive
 import DICOM
 import DICOMWeb
@@ -14,6 +15,10 @@ struct WebRoutes {
     let archive: Archive
     let settings: Settings
     let auth: WebAuthentication
+    let admin: AdminService
+    let metrics: Metrics
+    /// The DICOM server's association counts, for /metrics.
+    let dicomStatistics: @Sendable () -> (accepted: Int, rejected: Int, active: Int)
     let log: @Sendable (String) -> Void
     /// Bearer tokens from /api/login last this long (seconds).
     static let tokenLifetime = 12 * 3600
@@ -71,17 +76,21 @@ struct WebRoutes {
             do { try auth.users.revoke(token: String(header.dropFirst(7)).trimmingSpaces) } catch { throw HTTPError(503, "\(error)") }
             return HTTPResponse(status: 204)
         }
-        // GET /api/statistics: what the archive holds.
-        router.add("GET", "/api/statistics", .administer, auth) { _, _ throws(HTTPError) in
-            let s: IndexStatistics
-            do { s = try archive.index.statistics() } catch { throw HTTPError(503, "the index is not usable: \(error)") }
-            return .json("{\"patients\":\(s.patients),\"studies\":\(s.studies),\"series\":\(s.series),"
-                         + "\"instances\":\(s.instances),\"bytes\":\(s.bytes)}\n")
+        // The administration API: each route behind its permission.
+        for route in admin.routes {
+            router.add(route.method, route.pattern, route.permission, auth, route.handler)
+        }
+        // GET /metrics: Prometheus text, for administrators (a scraper is given an admin account or token).
+        let metrics = self.metrics, jobs = admin.jobs, dicomStatistics = self.dicomStatistics
+        router.add("GET", "/metrics", .administer, auth) { _, _ throws(HTTPError) in
+            HTTPResponse.text(metrics.text(archive: archive, dicom: dicomStatistics(), jobs: jobs),
+                              contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         // DICOMweb: each route behind its permission.
         var web = DICOMWebConfiguration()
         web.caseInsensitivePersonNames = settings.caseInsensitivePersonNames
         web.maximumResults = settings.dicomWebMaximumResults
+        web.scheme = settings.httpTLSCertificate != nil ? "https" : "http"
         for route in DICOMWebService(archive: archive, configuration: web, log: log).routes {
             let handler = route.handler
             router.add(route.method, route.pattern, route.permission, auth) { request, _ throws(HTTPError) in try handler(request) }

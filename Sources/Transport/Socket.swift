@@ -76,6 +76,17 @@ public final class TCPConnection: Connection, @unchecked Sendable {
 
     deinit { close() }
 
+    /// The port of our end of the connection.
+    public var localPort: Int {
+        var storage = sockaddr_storage()
+        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        return withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa -> Int in
+                getsockname(fd, sa, &len) == 0 ? socketPort(sa) : 0
+            }
+        }
+    }
+
     /// Opens a connection, trying each address the host resolves to.
     public static func connect(host: String, port: Int, timeout: Double = 30) throws(NetworkError) -> TCPConnection {
         var hints = addrinfo()

@@ -54,3 +54,16 @@ public final class Locked<Value: Sendable>: Sendable {
 
     public var value: Value { mutex.withLock { $0 } }
 }
+
+/// How far a push of items to a peer has got (instances sent by C-STORE or STOW-RS): a job's progress.
+public struct TransferProgress: Sendable, Equatable {
+    public var total = 0
+    public var completed = 0
+    public var warnings = 0
+    public var failed = 0
+    /// The last failure, for the job's report.
+    public var lastError: String?
+    public var remaining: Int { total - completed - warnings - failed }
+
+    public init(total: Int) { self.total = total }
+}

@@ -128,3 +128,28 @@ import Testing
         #expect(image.width == 2 && image.height == 1)
     }
 }
+
+/// The viewport region of PS3.18 §8.3.5.1.3: cropped before fitting, mirrored for negative sizes, clipped.
+@Suite struct ViewportRegionTests {
+    /// A 4x3 grey image whose pixel values are 10 * row + column.
+    static let image = RenderedImage(width: 4, height: 3, channels: 1, bitDepth: 8,
+                                     pixels: (0..<3).flatMap { r in (0..<4).map { c in UInt8(10 * r + c) } })
+
+    @Test func cropsARegion() throws {
+        let out = try Renderer.cropped(Self.image, to: (1, 1, 2, 2))
+        #expect(out.width == 2 && out.height == 2 && out.pixels == [11, 12, 21, 22])
+    }
+
+    @Test func negativeSizesMirror() throws {
+        let h = try Renderer.cropped(Self.image, to: (3, 0, -4, 1))
+        #expect(h.pixels == [3, 2, 1, 0])
+        let v = try Renderer.cropped(Self.image, to: (0, 2, 1, -3))
+        #expect(v.pixels == [20, 10, 0])
+    }
+
+    @Test func clipsToTheImageAndRefusesWhatIsOutside() throws {
+        let out = try Renderer.cropped(Self.image, to: (2, 1, 100, 100))
+        #expect(out.width == 2 && out.height == 2 && out.pixels == [12, 13, 22, 23])
+        #expect(throws: (any Error).self) { try Renderer.cropped(Self.image, to: (10, 10, 5, 5)) }
+    }
+}

@@ -343,6 +343,18 @@ def test_rendered_and_thumbnail(corpus_server):
     jpeg = c.retrieve_instance_rendered(*uids, media_types=("image/jpeg",), params={"viewport": "64,64", "quality": "80"})
     img = Image.open(io.BytesIO(jpeg))
     assert img.format == "JPEG" and max(img.size) == 64
+    # A viewport region (PS3.18 §8.3.5.1.3) at its own size is exactly that part of the whole rendering; a
+    # negative width mirrors it.
+    full = Image.open(io.BytesIO(png)).convert("L")
+    sx, sy, sw, sh = 10, 20, ds.Columns // 2, ds.Rows // 3
+    part = c.retrieve_instance_rendered(*uids, media_types=("image/png",),
+                                        params={"window": "40,400,linear", "viewport": f"{sw},{sh},{sx},{sy},{sw},{sh}"})
+    part = Image.open(io.BytesIO(part)).convert("L")
+    assert part.size == (sw, sh) and part.tobytes() == full.crop((sx, sy, sx + sw, sy + sh)).tobytes()
+    mirrored = c.retrieve_instance_rendered(*uids, media_types=("image/png",),
+                                            params={"window": "40,400,linear", "viewport": f"{sw},{sh},{sx + sw - 1},{sy},{-sw},{sh}"})
+    mirrored = Image.open(io.BytesIO(mirrored)).convert("L")
+    assert mirrored.tobytes() == part.transpose(Image.FLIP_LEFT_RIGHT).tobytes()
     base = f"/dicom-web/studies/{uids[0]}/series/{uids[1]}"
     r, body = request(corpus_server, "GET", base + "/thumbnail", headers={"Accept": "image/jpeg"})
     assert r.status == 200 and Image.open(io.BytesIO(body)).format == "JPEG"
@@ -350,7 +362,8 @@ def test_rendered_and_thumbnail(corpus_server):
     r, body = request(corpus_server, "GET", f"/wado?requestType=WADO&studyUID={uids[0]}&seriesUID={uids[1]}"
                       f"&objectUID={uids[2]}&rows=100&columns=100")
     assert r.status == 200 and Image.open(io.BytesIO(body)).format == "JPEG"
-    for bad in ("window=40", "window=40,0", "viewport=0,10", "quality=101", "colour=red"):
+    for bad in ("window=40", "window=40,0", "viewport=0,10", "viewport=10,10,1,1,0,5", "viewport=10,10,99999,99999,5,5",
+                "viewport=10,10,1", "quality=101", "colour=red"):
         r, body = request(corpus_server, "GET", base + f"/instances/{uids[2]}/rendered?{bad}")
         assert r.status == 400 and json.loads(body)["error"], bad
 

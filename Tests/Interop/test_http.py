@@ -191,7 +191,10 @@ def test_every_protected_route_answers_401_and_403(accounts, method, path, allow
 def test_statistics_count_what_is_stored(accounts):
     r, data = get(accounts, "GET", "/api/statistics", headers=basic("root", "root-password"))
     assert r.status == 200
-    assert json.loads(data) == {"patients": 0, "studies": 0, "series": 0, "instances": 0, "bytes": 0}
+    stats = json.loads(data)
+    assert {k: stats[k] for k in ("patients", "studies", "series", "instances", "bytes")} == \
+        {"patients": 0, "studies": 0, "series": 0, "instances": 0, "bytes": 0}
+    assert stats["storage_free_bytes"] > 0 and stats["jobs_running"] == 0
 
 
 def test_login_token_and_logout(accounts):
@@ -225,7 +228,8 @@ def test_login_failures(accounts):
 
 
 # A value for each path parameter, so that every route can be reached.
-PARAMETER_VALUES = {"study": "1.2.3", "series": "1.2.3.4", "instance": "1.2.3.4.5", "frames": "1", "tag": "7FE00010"}
+PARAMETER_VALUES = {"study": "1.2.3", "series": "1.2.3.4", "instance": "1.2.3.4.5", "frames": "1", "tag": "7FE00010",
+                    "name": "nowhere", "id": "0123456789abcdef"}
 # Which roles lack each permission (none lacks read).
 ROLE_WITHOUT = {"store": "radiologist", "send": "referrer", "delete": "technologist", "administer": "radiologist"}
 

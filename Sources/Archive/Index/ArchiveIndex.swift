@@ -104,6 +104,9 @@ public protocol ArchiveIndex: Sendable {
     func instances(matching query: Query) throws(IndexError) -> [StoredInstance]
     /// The same instances with the headers recorded at ingest, read in one pass (WADO-RS /metadata).
     func headers(matching query: Query) throws(IndexError) -> [(instance: StoredInstance, header: DataSet)]
+    /// The same instances with their metadata for WADO-RS: prepared at ingest where it was (PreparedMetadata),
+    /// else the header to encode.
+    func metadata(matching query: Query) throws(IndexError) -> [(instance: StoredInstance, metadata: InstanceMetadata)]
     func instance(_ sopInstanceUID: String) throws(IndexError) -> StoredInstance?
     /// The header recorded at ingest (without pixel data and large binary values).
     func header(_ sopInstanceUID: String) throws(IndexError) -> DataSet?
@@ -112,6 +115,8 @@ public protocol ArchiveIndex: Sendable {
     /// Whether an instance is recorded under a storage key (verify reports stored files nothing refers to).
     func isReferenced(storageKey: String) throws(IndexError) -> Bool
     @discardableResult func remove(_ sopInstanceUID: String) throws(IndexError) -> StoredInstance?
+    /// Removes several instances, all or nothing; returns those that were recorded.
+    @discardableResult func remove(_ sopInstanceUIDs: [String]) throws(IndexError) -> [StoredInstance]
     func statistics() throws(IndexError) -> IndexStatistics
     /// The latest receipt time recorded (seconds since 1970), nil when empty: after a crash, files stored since
     /// then are checked against the index.
@@ -122,7 +127,28 @@ public protocol ArchiveIndex: Sendable {
     func isUsable() -> Bool
 }
 
+/// An instance's metadata as the index keeps it.
+public enum InstanceMetadata: Sendable {
+    /// DICOM JSON prepared at ingest (PreparedMetadata.render makes it text).
+    case prepared([UInt8])
+    /// The header, to be encoded.
+    case header(DataSet)
+}
+
 extension ArchiveIndex {
+    /// An index that keeps no prepared metadata gives the headers.
+    public func metadata(matching query: Query) throws(IndexError) -> [(instance: StoredInstance, metadata: InstanceMetadata)] {
+        try headers(matching: query).map { ($0.instance, .header($0.header)) }
+    }
+
+    /// Removes several instances (a study or series being deleted). This default removes them one at a time;
+    /// an index that can do it in one transaction does.
+    public func remove(_ sopInstanceUIDs: [String]) throws(IndexError) -> [StoredInstance] {
+        var out: [StoredInstance] = []
+        for uid in sopInstanceUIDs { if let removed = try remove(uid) { out.append(removed) } }
+        return out
+    }
+
     /// Every response of a query, collected.
     public func find(_ query: Query, limit: Int? = nil, offset: Int = 0) throws(IndexError) -> [DataSet] {
         var out: [DataSet] = []

@@ -8,5 +8,6 @@ enum Migrations {
 
     static let all: [Migration] = [
         Migration(version: 1, sql: String(decoding: PackageResources.migration_001_sql, as: UTF8.self)),
+        Migration(version: 2, sql: String(decoding: PackageResources.migration_002_sql, as: UTF8.self)),
     ]
 }

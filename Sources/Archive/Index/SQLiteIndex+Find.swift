@@ -40,20 +40,32 @@ extension SQLiteIndex {
     }
 
     public func instances(matching query: Query) throws(IndexError) -> [StoredInstance] {
-        try selectInstances(query, headers: false).map(\.instance)
+        try selectInstances(query).map(\.instance)
     }
 
     public func headers(matching query: Query) throws(IndexError) -> [(instance: StoredInstance, header: DataSet)] {
-        try selectInstances(query, headers: true).map { ($0.instance, LevelAttributes.decode($0.header)) }
+        try selectInstances(query, blob: "i.header").map { ($0.instance, LevelAttributes.decode($0.blob)) }
     }
 
-    /// The instances under each matching entity, with their encoded headers when asked for (decoded by the
-    /// caller, outside the read).
-    func selectInstances(_ query: Query, headers: Bool) throws(IndexError) -> [(instance: StoredInstance, header: [UInt8]?)] {
+    public func metadata(matching query: Query) throws(IndexError) -> [(instance: StoredInstance, metadata: InstanceMetadata)] {
+        // The prepared JSON where there is one, else the header (instances indexed before version 2); column 0
+        // tells which.
+        try selectInstances(query, blob: "i.metadata IS NULL, COALESCE(i.metadata, i.header)").map { row in
+            guard let blob = row.blob else { return (row.instance, .header(DataSet())) }
+            return (row.instance, row.flag ? .header(LevelAttributes.decode(blob)) : .prepared(blob))
+        }
+    }
+
+    /// The instances under each matching entity, with an encoded column when asked for (decoded by the caller,
+    /// outside the read). `blob` is one column, or a flag column and then one.
+    func selectInstances(_ query: Query, blob: String? = nil) throws(IndexError) -> [(instance: StoredInstance, blob: [UInt8]?, flag: Bool)] {
+        let headers = blob != nil
+        let flagged = blob?.contains(",") ?? false
+        let first: Int32 = flagged ? 2 : 1
         do {
             let plan = QueryPlan(query)
             return try read { db in
-                var out: [(instance: StoredInstance, header: [UInt8]?)] = []
+                var out: [(instance: StoredInstance, blob: [UInt8]?, flag: Bool)] = []
                 for id in try plan.candidates(db) {
                     guard let entity = try self.entity(db, plan, id), query.matches(entity.attributes) else { continue }
                     let column: String
@@ -64,15 +76,15 @@ extension SQLiteIndex {
                     case .image: column = "i.id"
                     }
                     let s = try db.statement("""
-                        SELECT \(headers ? "i.header, " : "")\(SQLiteIndex.instanceColumns) WHERE \(column) = ?
+                        SELECT \(blob.map { $0 + ", " } ?? "")\(SQLiteIndex.instanceColumns) WHERE \(column) = ?
                         ORDER BY st.id, se.id, i.instance_number IS NULL, i.instance_number, i.id
                         """)
                     try s.bind([.integer(id)])
                     while try s.step() {
                         if headers {
-                            out.append((SQLiteIndex.storedInstance(s, from: 1), s.blob(0)))
+                            out.append((SQLiteIndex.storedInstance(s, from: first), s.blob(first - 1), flagged && s.int(0) != 0))
                         } else {
-                            out.append((SQLiteIndex.storedInstance(s), nil))
+                            out.append((SQLiteIndex.storedInstance(s), nil, false))
                         }
                     }
                 }

@@ -166,12 +166,12 @@ public final class SQLiteIndex: ArchiveIndex {
 
         s = try db.statement("""
             INSERT INTO instance (series, sop_uid, sop_class, instance_number, transfer_syntax, storage_key, size, sha256,
-                                  received_at, header)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  received_at, header, metadata)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         try s.bind([.integer(series), .text(r.sopInstanceUID), .text(r.sopClassUID), rows.instanceNumber.map { .integer($0) },
                     .text(r.transferSyntaxUID), .text(r.storageKey), .integer(Int64(r.size)), .text(r.sha256),
-                    .integer(now), .blob(rows.header)])
+                    .integer(now), .blob(rows.header), .blob(rows.metadata)])
         try s.run()
 
         // The counts of PS3.4 C.6.1.1, kept as instances come and go.
@@ -204,6 +204,14 @@ public final class SQLiteIndex: ArchiveIndex {
             return try write { db in try removeLocked(db, sopInstanceUID) }
         } catch {
             throw IndexError.from(error, "cannot remove \(sopInstanceUID)")
+        }
+    }
+
+    public func remove(_ sopInstanceUIDs: [String]) throws(IndexError) -> [StoredInstance] {
+        do {
+            return try write { db in try sopInstanceUIDs.compactMap { try removeLocked(db, $0) } }
+        } catch {
+            throw IndexError.from(error, "cannot remove \(sopInstanceUIDs.count) instances")
         }
     }
 
@@ -397,6 +405,8 @@ struct IndexRows {
     var studyAttributes: [UInt8]
     var seriesAttributes: [UInt8]
     var header: [UInt8]
+    /// DICOM JSON for WADO-RS /metadata (PreparedMetadata).
+    var metadata: [UInt8]
     var nameValues: [String]
     var birthDate: String?
     var sex: String?
@@ -413,6 +423,8 @@ struct IndexRows {
         studyAttributes = LevelAttributes.encode(parts.study, deflate: false)
         seriesAttributes = LevelAttributes.encode(parts.series, deflate: false)
         header = LevelAttributes.encode(parts.instance, deflate: true)
+        metadata = PreparedMetadata.prepare(r.header, transferSyntaxUID: r.transferSyntaxUID, study: r.studyInstanceUID,
+                                            series: r.seriesInstanceUID, instance: r.sopInstanceUID)
         let h = r.header
         func text(_ tag: Tag) -> String? {
             guard let v = h.string(tag), !v.isEmpty else { return nil }
