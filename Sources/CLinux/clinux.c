@@ -1,5 +1,8 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include "clinux.h"
 
 /* Asks the kernel to start writing a file range back to disk without waiting (sync_file_range(2)). */
@@ -12,3 +15,14 @@ int clinux_start_writeback(int fd, long long offset, long long length) {
 #endif
 }
 
+
+/* Blocks up to mmap_threshold bytes come from the heap (reused, already faulted in) instead of being mapped and
+ * unmapped each time; the heap is trimmed past trim_threshold. */
+void clinux_keep_large_blocks_in_heap(long long mmap_threshold, long long trim_threshold) {
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, (int)mmap_threshold);
+    mallopt(M_TRIM_THRESHOLD, (int)trim_threshold);
+#else
+    (void)mmap_threshold; (void)trim_threshold;
+#endif
+}

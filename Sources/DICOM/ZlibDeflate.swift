@@ -3,14 +3,18 @@ import Zlib
 
 /// zlib's raw deflate as the codec for the Deflated Explicit VR Little Endian transfer syntax (PS3.5 §A.5).
 public struct ZlibDeflate: DeflateCodec {
+    /// zlib's level: -1 its default (6); 1 the fastest, for what is kept in the index at every ingest.
+    public var level: Int32 = -1
+
     public init() {}
+    public init(level: Int32) { self.level = level }
 
     public func inflate(_ input: UnsafeRawBufferPointer, limit: Int) throws -> (output: [UInt8], consumed: Int) {
         try Zlib.inflate(input, format: .raw, limit: limit)
     }
 
     public func deflate(_ input: UnsafeRawBufferPointer) throws -> [UInt8] {
-        try Zlib.deflate(input, format: .raw)
+        try Zlib.deflate(input, format: .raw, level: level)
     }
 }
 

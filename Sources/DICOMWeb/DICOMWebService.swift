@@ -35,11 +35,14 @@ public struct DICOMWebService: Sendable {
     public let configuration: DICOMWebConfiguration
     /// Failures after a response has started (a file gone mid-stream), which only the log can tell.
     let log: @Sendable (String) -> Void
+    /// Where STOW-RS instances are made durable and indexed while the next part arrives.
+    let pipeline: IngestPipeline
 
     public init(archive: Archive, configuration: DICOMWebConfiguration = DICOMWebConfiguration(),
-                log: @escaping @Sendable (String) -> Void = { _ in }) {
+                pipeline: IngestPipeline = IngestPipeline(), log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.archive = archive
         self.configuration = configuration
+        self.pipeline = pipeline
         self.log = log
     }
 

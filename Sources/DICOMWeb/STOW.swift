@@ -17,6 +17,46 @@ extension DICOMWebService {
         var failure: (code: UInt16, reason: String)?
     }
 
+    /// A part received: its outcome, or its instance still being made durable and indexed in the background
+    /// while the next part arrives.
+    enum ReceivedPart {
+        case done(StoreOutcome)
+        case finishing(PendingIngest, sopClass: String, sop: String)
+
+        /// Waits for the outcome.
+        var outcome: StoreOutcome {
+            switch self {
+            case .done(let o): return o
+            case .finishing(let pending, let sopClass, let sop):
+                switch pending.wait() {
+                case .success(let outcome):
+                    return StoreOutcome(sopClassUID: sopClass, sopInstanceUID: sop, studyInstanceUID: outcome.instance.studyInstanceUID,
+                                        seriesInstanceUID: outcome.instance.seriesInstanceUID)
+                case .failure(let error):
+                    return StoreOutcome(sopClassUID: sopClass, sopInstanceUID: sop, failure: (DICOMWebService.failureCode(error), error.message))
+                }
+            }
+        }
+    }
+
+    /// Parts whose instances are finished in the background, at most `inFlight` at once; outcomes in part order.
+    struct PartQueue {
+        static let inFlight = 8
+        var parts: [ReceivedPart] = []
+        var outcomes: [StoreOutcome] = []
+
+        mutating func add(_ part: ReceivedPart) {
+            parts.append(part)
+            while parts.count > Self.inFlight { outcomes.append(parts.removeFirst().outcome) }
+        }
+
+        mutating func settle() -> [StoreOutcome] {
+            outcomes += parts.map(\.outcome)
+            parts = []
+            return outcomes
+        }
+    }
+
     func store(_ request: HTTPRequest, study: String?) throws(HTTPError) -> HTTPResponse {
         if let study { try checkUID(study) }
         // Compressed request bodies are not taken: inflating one is how a small request becomes a huge one.
@@ -37,25 +77,27 @@ extension DICOMWebService {
             throw HTTPError(400, "the multipart Content-Type has no boundary (RFC 2046 §5.1.1: 1 to 70 characters)")
         }
         let reader = MultipartReader(body: request.body, boundary: boundary)
-        var outcomes: [StoreOutcome] = []
+        var queue = PartQueue()
         var bodyError: HTTPError?
         do {
             if type == "application/dicom+json" {
-                outcomes = try storeJSON(reader, study: study)
+                try storeJSON(reader, study: study, into: &queue)
             } else {
                 while let fields = try reader.nextPart() {
                     let partType = fields.first { $0.name == "content-type" }.flatMap { MediaType.parse($0.value) }?.essence ?? type
                     guard partType == "application/dicom" else {
-                        outcomes.append(StoreOutcome(sopClassUID: "", sopInstanceUID: "", failure: (0xC000, "a part of \(partType) in a request of application/dicom")))
+                        queue.add(.done(StoreOutcome(sopClassUID: "", sopInstanceUID: "", failure: (0xC000, "a part of \(partType) in a request of application/dicom"))))
                         continue
                     }
-                    outcomes.append(try storePart(study: study) { (b) throws(HTTPError) -> Int in try reader.read(into: b) })
+                    queue.add(try storePart(study: study) { (b) throws(HTTPError) -> Int in try reader.read(into: b) })
                 }
             }
         } catch {
             // The body broke off (or was malformed) after some parts: what was stored stays stored and is reported.
             bodyError = error
         }
+        // Every instance of the request durable and indexed (or refused) before the answer.
+        let outcomes = queue.settle()
         if let bodyError, !outcomes.contains(where: { $0.failure == nil }) {
             throw bodyError
         }
@@ -65,7 +107,7 @@ extension DICOMWebService {
 
     /// An `application/dicom` part: the file meta information first (to learn the instance's UIDs and syntax),
     /// then the data set streamed into the archive.
-    func storePart(study: String?, read: (UnsafeMutableRawBufferPointer) throws(HTTPError) -> Int) throws(HTTPError) -> StoreOutcome {
+    func storePart(study: String?, read: (UnsafeMutableRawBufferPointer) throws(HTTPError) -> Int) throws(HTTPError) -> ReceivedPart {
         var prefix: [UInt8] = []
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         defer { chunk.deallocate() }
@@ -77,8 +119,8 @@ extension DICOMWebService {
             }
             return true
         }
-        func failed(_ code: UInt16, _ reason: String, _ sopClass: String = "", _ sop: String = "") -> StoreOutcome {
-            StoreOutcome(sopClassUID: sopClass, sopInstanceUID: sop, failure: (code, reason))
+        func failed(_ code: UInt16, _ reason: String, _ sopClass: String = "", _ sop: String = "") -> ReceivedPart {
+            .done(StoreOutcome(sopClassUID: sopClass, sopInstanceUID: sop, failure: (code, reason)))
         }
         guard try readMore(144), prefix[128..<132].elementsEqual("DICM".utf8),
               prefix[132] == 0x02, prefix[133] == 0x00, prefix[134] == 0x00, prefix[135] == 0x00 else {
@@ -123,8 +165,6 @@ extension DICOMWebService {
                 return uid == study ? nil : "the instance belongs to study \(uid), not to \(study) where it was sent"
             }
         }
-        var seriesUID: String?
-        var studyUID: String?
         do {
             try prefix[metaEnd...].withUnsafeBytes { b in try ingest.write(b) }
             prefix = []
@@ -133,9 +173,6 @@ extension DICOMWebService {
                 if n == 0 { break }
                 try ingest.write(UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
             }
-            let outcome = try ingest.finish()
-            seriesUID = outcome.instance.seriesInstanceUID
-            studyUID = outcome.instance.studyInstanceUID
         } catch let error as ArchiveError {
             ingest.cancel()
             return failed(Self.failureCode(error), error.message, sopClass, sop)
@@ -144,7 +181,7 @@ extension DICOMWebService {
             ingest.cancel()
             throw error as! HTTPError
         }
-        return StoreOutcome(sopClassUID: sopClass, sopInstanceUID: sop, studyInstanceUID: studyUID, seriesInstanceUID: seriesUID)
+        return .finishing(pipeline.finish(ingest), sopClass: sopClass, sop: sop)
     }
 
     /// Failure Reason codes (PS3.18 Table 10.5.3-2, after PS3.4 C-STORE statuses).
@@ -203,7 +240,7 @@ extension DICOMWebService {
     /// `application/dicom+json` parts (each an array of data sets) and the bulk data parts their BulkDataURIs
     /// name by Content-Location. The metadata and bulk data are held in memory (each part within
     /// `maximumJSONPartBytes`), then each data set becomes a Part 10 file and is stored as any other.
-    func storeJSON(_ reader: MultipartReader, study: String?) throws(HTTPError) -> [StoreOutcome] {
+    func storeJSON(_ reader: MultipartReader, study: String?, into outcomes: inout PartQueue) throws(HTTPError) {
         let limit = configuration.maximumJSONPartBytes
         var objects: [JSONValue] = []
         var bulk: [String: (bytes: [UInt8], type: MediaType?)] = [:]
@@ -225,7 +262,6 @@ extension DICOMWebService {
                 bulk[location] = (bytes, type)
             }
         }
-        var outcomes: [StoreOutcome] = []
         for object in objects {
             // The pixel data's part says how it is encoded: native, or one compressed frame.
             let pixelURI = object["7FE00010"]?["BulkDataURI"]?.string
@@ -233,7 +269,7 @@ extension DICOMWebService {
             if let uri = pixelURI, let part = bulk[uri], let type = part.type, type.essence != "application/octet-stream" {
                 guard let uid = type.parameter("transfer-syntax") ?? PixelMediaTypes.defaultSyntax(for: type.essence),
                       let ts = TransferSyntax.from(uid: uid) else {
-                    outcomes.append(StoreOutcome(sopClassUID: "", sopInstanceUID: "", failure: (0xC122, "pixel data of \(type.essence) in no known transfer syntax")))
+                    outcomes.add(.done(StoreOutcome(sopClassUID: "", sopInstanceUID: "", failure: (0xC122, "pixel data of \(type.essence) in no known transfer syntax"))))
                     continue
                 }
                 syntax = ts
@@ -245,7 +281,7 @@ extension DICOMWebService {
                     return Bytes(part.bytes)
                 }
             } catch {
-                outcomes.append(StoreOutcome(sopClassUID: "", sopInstanceUID: "", failure: (0xC000, "a data set cannot be read from its JSON: \(error)")))
+                outcomes.add(.done(StoreOutcome(sopClassUID: "", sopInstanceUID: "", failure: (0xC000, "a data set cannot be read from its JSON: \(error)"))))
                 continue
             }
             if syntax.isEncapsulated, let pixels = dataSet[.pixelData]?.bytes {
@@ -258,17 +294,16 @@ extension DICOMWebService {
                 let file = DICOMFile(dataSet: dataSet, fileMetaInformation: DataSet(), transferSyntax: syntax)
                 bytes = try file.encodedData(transferSyntax: syntax)
             } catch {
-                outcomes.append(StoreOutcome(sopClassUID: sopClass, sopInstanceUID: sop, failure: (0xC000, "the data set cannot be encoded: \(error)")))
+                outcomes.add(.done(StoreOutcome(sopClassUID: sopClass, sopInstanceUID: sop, failure: (0xC000, "the data set cannot be encoded: \(error)"))))
                 continue
             }
             var position = 0
-            outcomes.append(try storePart(study: study) { (b) throws(HTTPError) -> Int in
+            outcomes.add(try storePart(study: study) { (b) throws(HTTPError) -> Int in
                 let n = min(b.count, bytes.count - position)
                 if n > 0 { bytes.withUnsafeBytes { b.baseAddress!.copyMemory(from: $0.baseAddress! + position, byteCount: n) } }
                 position += n
                 return n
             })
         }
-        return outcomes
     }
 }

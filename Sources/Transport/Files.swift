@@ -7,6 +7,12 @@ import CLinux
 
 /// Starts writing a range of a file back to disk and returns at once: a later fsync then waits only for what
 /// has not gone yet (Linux sync_file_range; nothing elsewhere).
+/// Large allocations from the heap rather than fresh mappings (a server receiving instances of a few hundred
+/// kilobytes allocates and frees such buffers all the time; mapped afresh, each costs page faults and zeroing).
+public func keepLargeBlocksInHeap(upTo threshold: Int = 32 << 20, trimPast trim: Int = 64 << 20) {
+    clinux_keep_large_blocks_in_heap(Int64(threshold), Int64(trim))
+}
+
 public func startWriteback(fd: Int32, offset: Int, length: Int) {
     _ = clinux_start_writeback(fd, Int64(offset), Int64(length))
 }

@@ -46,7 +46,7 @@ enum LevelAttributes {
         var writer = DataSetWriter(explicitVR: true)
         writer.groupLengths = .remove
         guard let plain = try? writer.encode(dataSet) else { return [0] }
-        if deflate, let packed = try? plain.withUnsafeBytes({ try ZlibDeflate().deflate($0) }) {
+        if deflate, let packed = try? plain.withUnsafeBytes({ try ZlibDeflate(level: 1).deflate($0) }) {
             return [1] + packed
         }
         return [0] + plain

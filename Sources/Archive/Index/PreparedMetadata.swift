@@ -33,7 +33,7 @@ public enum PreparedMetadata {
             return prefix + element.tag.jsonKey
         }
         let bytes = Array(json.utf8)
-        if let packed = try? bytes.withUnsafeBytes({ try ZlibDeflate().deflate($0) }) { return [1] + packed }
+        if let packed = try? bytes.withUnsafeBytes({ try ZlibDeflate(level: 1).deflate($0) }) { return [1] + packed }
         return [0] + bytes
     }
 
