@@ -193,8 +193,11 @@ final class ServerState: @unchecked Sendable {
         let declared = info.content_length >= 0 ? Int(info.content_length) : nil
         let limit = maximumBodyBytes
         if let declared, Int64(declared) > limit {
-            // Refused before a byte of it is read; the connection closes, since the body is left unread.
-            mg_disable_connection_keep_alive(connection)
+            // Refused before it is kept. A small body is read and dropped first, so that a client still sending
+            // it reads the refusal instead of a broken pipe; a large one is left unread and the connection closed.
+            if declared > Self.drainLimit || drain(connection, upTo: declared) < declared {
+                mg_disable_connection_keep_alive(connection)
+            }
             let response = HTTPError(413, "the body of \(declared) bytes is larger than the \(limit) this server takes").response
             write(response, to: connection, head: method == "HEAD")
             observer?(method, path, 413, monotonicNow() - started)
@@ -213,15 +216,37 @@ final class ServerState: @unchecked Sendable {
         let chunked = headers.contains { $0.name == "transfer-encoding" }
         let request = HTTPRequest(method: method, path: path, query: query, headers: headers, remoteAddress: remote, body: body)
         let response = pipeline.respond(to: request)
-        let unread = chunked ? !ended.load(ordering: .relaxed) : Int64(declared ?? 0) > received.load(ordering: .relaxed)
+        let got = received.load(ordering: .relaxed)
+        var unread = chunked ? !ended.load(ordering: .relaxed) : Int64(declared ?? 0) > got
         if unread {
-            // A body left unread (a refusal before it was taken): CivetWeb would read all of it to keep the
-            // connection open, however long it is; closing is cheaper.
-            mg_disable_connection_keep_alive(connection)
+            // A body left unread (a refusal before it was taken). What is left of a small one is read and dropped,
+            // so that the client reads the answer rather than a reset; otherwise the connection closes, since
+            // CivetWeb would read all of it to keep the connection open, however long it is.
+            let left = chunked ? Self.drainLimit : (declared ?? 0) - Int(got)
+            if left <= Self.drainLimit {
+                let n = drain(connection, upTo: left + (chunked ? 1 : 0))
+                unread = chunked ? n > Self.drainLimit - 1 : n < left
+            }
+            if unread { mg_disable_connection_keep_alive(connection) }
         }
         write(response, to: connection, head: method == "HEAD")
         observer?(method, path, response.status, monotonicNow() - started)
         return Int32(response.status)
+    }
+
+    /// Most of a refused body read and dropped before the answer (beyond it, the connection is closed instead).
+    static let drainLimit = 16 << 20
+
+    /// Reads and drops up to `limit` bytes of the request body; how many there were.
+    func drain(_ connection: OpaquePointer, upTo limit: Int) -> Int {
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var total = 0
+        while total < limit {
+            let n = buffer.withUnsafeMutableBytes { Int(mg_read(connection, $0.baseAddress, min($0.count, limit - total))) }
+            if n <= 0 { break }
+            total += n
+        }
+        return total
     }
 
     func write(_ response: HTTPResponse, to connection: OpaquePointer, head: Bool) {

@@ -39,6 +39,9 @@ public final class DICOMServer: Sendable {
         var active: [UInt64: Association] = [:]
         /// Connections being negotiated (not yet counted as associations).
         var negotiating = 0
+        /// Negotiations holding a place under the limit: their A-ASSOCIATE-AC may be on its way before they are
+        /// counted as active, and a requestor that opens another at once must find the place taken.
+        var reserved = 0
         var totalAccepted = 0
         var totalRejected = 0
     }
@@ -116,13 +119,18 @@ public final class DICOMServer: Sendable {
             state.withLock { $0.negotiating -= 1 }
             return
         }
-        let overLimit = state.withLock { $0.active.count >= configuration.maximumAssociations }
+        let overLimit = state.withLock { s -> Bool in
+            guard s.active.count + s.reserved < configuration.maximumAssociations else { return true }
+            s.reserved += 1
+            return false
+        }
         let association = Association.accept(connection: connection, policy: configuration.policy,
                                              timeouts: configuration.timeouts, overLimit: overLimit) { rq, why in
             log(.info, "association from \(rq?.callingAETitle ?? "?") at \(tcp.remoteAddress) not established: \(why)")
         }
         let id: UInt64? = state.withLock { s in
             s.negotiating -= 1
+            if !overLimit { s.reserved -= 1 }
             guard let association else {
                 s.totalRejected += 1
                 return nil
