@@ -7,8 +7,11 @@ extension Archive {
     /// (a duplicate the policy rejects, no space).
     /// `fileMetaInformation`: the preamble, DICM and group 0002 a STOW-RS client sent, kept as they are so the
     /// file comes back byte for byte; without it, Lightbox writes its own (PS3.10 §7.1).
+    /// `finishElsewhere`: `finish` will run on another thread than the writes (IngestPipeline), so the file's
+    /// SHA-256 is computed there, at the commit, and the receiving thread only receives.
     public func beginIngest(sopClassUID: String, sopInstanceUID: String, transferSyntaxUID: String,
-                            sourceAETitle: String?, fileMetaInformation: [UInt8]? = nil) throws(ArchiveError) -> Ingest {
+                            sourceAETitle: String?, fileMetaInformation: [UInt8]? = nil,
+                            finishElsewhere: Bool = false) throws(ArchiveError) -> Ingest {
         var policy = duplicates
         if let existing = try? index.instance(sopInstanceUID) {
             if isIntact(existing) {
@@ -24,7 +27,7 @@ extension Archive {
         }
         let key = Archive.newStorageKey(forInstance: sopInstanceUID)
         let writer: any StorageWriter
-        do { writer = try storage.create(key: key) } catch { throw ArchiveError.from(error) }
+        do { writer = try storage.create(key: key, digestAtCommit: finishElsewhere) } catch { throw ArchiveError.from(error) }
         let header = fileMetaInformation ?? DICOMFile.partTenHeader(sopClass: sopClassUID, sopInstance: sopInstanceUID,
                                                                     transferSyntax: transferSyntaxUID, sourceAETitle: sourceAETitle)
         do {

@@ -155,7 +155,8 @@ extension DICOMWebService {
         let ingest: Ingest
         do {
             ingest = try archive.beginIngest(sopClassUID: sopClass, sopInstanceUID: sop, transferSyntaxUID: syntax,
-                                             sourceAETitle: nil, fileMetaInformation: Array(prefix[0..<metaEnd]))
+                                             sourceAETitle: nil, fileMetaInformation: Array(prefix[0..<metaEnd]),
+                                             finishElsewhere: true)
         } catch {
             return failed(Self.failureCode(error), error.message, sopClass, sop)
         }

@@ -75,6 +75,21 @@ struct StorageAreaTests {
         }
     }
 
+    @Test("FileStorageArea: a writer hashing at its commit gives the same SHA-256, over every byte written")
+    func digestAtCommit() throws {
+        try withTemporaryFolder { folder in
+            let area = try FileStorageArea(root: folder, durability: .renameThenSync)
+            let payload = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) }
+            let writer = try area.create(key: "20240101/10/ab/late.dcm", digestAtCommit: true)
+            for start in stride(from: 0, to: payload.count, by: 700_000) {
+                try writer.write(Array(payload[start..<min(payload.count, start + 700_000)]))
+            }
+            try writer.commit()
+            #expect(writer.digest() == sha256(payload))
+            #expect(try area.read(key: "20240101/10/ab/late.dcm").array == payload)
+        }
+    }
+
     @Test("FileStorageArea: a file left half-written by a crash is removed when the area opens")
     func incompleteRemovedAtOpen() throws {
         try withTemporaryFolder { folder in

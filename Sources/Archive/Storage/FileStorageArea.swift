@@ -25,6 +25,10 @@ public final class FileStorageArea: StorageArea {
     func path(_ key: String) -> String { root + "/" + key }
 
     public func create(key: String) throws(StorageError) -> any StorageWriter {
+        try create(key: key, digestAtCommit: false)
+    }
+
+    public func create(key: String, digestAtCommit: Bool) throws(StorageError) -> any StorageWriter {
         let path = self.path(key)
         if let slash = path.lastIndex(of: "/") {
             let folder = String(path[..<slash])
@@ -34,7 +38,7 @@ public final class FileStorageArea: StorageArea {
             }
         }
         do {
-            return FileStorageWriter(try AtomicFileWriter(path: path, durability: durability))
+            return FileStorageWriter(try AtomicFileWriter(path: path, durability: durability), digestAtCommit: digestAtCommit)
         } catch {
             throw FileStorageArea.storageError(error)
         }
@@ -113,17 +117,42 @@ public final class FileStorageArea: StorageArea {
     }
 }
 
-/// Writes one file, hashing it as it goes.
+/// Writes one file, hashing it as it goes, or at its commit (reading it back from the page cache).
 final class FileStorageWriter: StorageWriter {
     let file: AtomicFileWriter
     let hash = SHA256()
+    let digestAtCommit: Bool
     private var finalDigest: String?
 
-    init(_ file: AtomicFileWriter) { self.file = file }
+    init(_ file: AtomicFileWriter, digestAtCommit: Bool = false) {
+        self.file = file
+        self.digestAtCommit = digestAtCommit
+    }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws(StorageError) {
         do { try file.write(bytes) } catch { throw FileStorageArea.storageError(error) }
-        hash.update(bytes)
+        if !digestAtCommit { hash.update(bytes) }
+    }
+
+    /// Hashes what was written, read back before the file is committed.
+    private func hashWrittenFile() throws(StorageError) {
+        let fd = open(file.temporaryPath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io("cannot read back \(file.temporaryPath): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        var total = 0
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io("cannot read back \(file.temporaryPath): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            hash.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            total += n
+        }
+        guard total == file.size else { throw .io("\(file.temporaryPath) holds \(total) bytes of the \(file.size) written") }
     }
 
     var size: Int { file.size }
@@ -136,6 +165,12 @@ final class FileStorageWriter: StorageWriter {
     }
 
     func commit() throws(StorageError) {
+        if digestAtCommit {
+            do { try hashWrittenFile() } catch {
+                file.abort()
+                throw error
+            }
+        }
         do { try file.commit() } catch { throw FileStorageArea.storageError(error) }
     }
 

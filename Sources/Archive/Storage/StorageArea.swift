@@ -32,6 +32,14 @@ public protocol StorageWriter: AnyObject {
     func abort()
 }
 
+extension StorageArea {
+    /// A writer whose SHA-256 may be computed at its commit rather than as bytes arrive (when the commit runs on
+    /// another thread than the writes: STOW-RS hashes off the thread that receives). By default, as `create`.
+    public func create(key: String, digestAtCommit: Bool) throws(StorageError) -> any StorageWriter {
+        try create(key: key)
+    }
+}
+
 extension StorageWriter {
     public func write(_ bytes: Bytes) throws(StorageError) {
         do { try bytes.withUnsafeBytes { try write($0) } } catch { throw error as? StorageError ?? .io("\(error)") }
