@@ -53,6 +53,8 @@ bench: deps venv build
 	$(PY) bench/parse.py
 	$(PY) bench/store.py
 	$(PY) bench/archive.py
+	$(PY) bench/pixels.py
+	$(PY) bench/dicomweb.py
 
 # Regenerates the data dictionary, UID registry and character set tables from their sources.
 generate: venv

@@ -49,8 +49,7 @@ public final class HTTPServer: @unchecked Sendable {
         _ = mg_init_library(0)
         let pipeline = HTTPPipeline(router: router, cors: configuration.cors, compression: configuration.compression)
         let state = ServerState(pipeline: pipeline, log: log, threads: HandlerThreads(count: max(1, configuration.threads)),
-                                maximumBodyBytes: configuration.maximumBodyBytes, tls: configuration.tls,
-                                observer: configuration.observer)
+                                maximumBodyBytes: configuration.maximumBodyBytes, observer: configuration.observer)
         self.state = Unmanaged.passRetained(state)
         let address = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         let options = [
@@ -145,19 +144,17 @@ final class ServerState: @unchecked Sendable {
     let log: @Sendable (String) -> Void
     let threads: HandlerThreads
     let maximumBodyBytes: Int64
-    let tls: TLSConfiguration?
     /// The HTTPS front end, whose relayed connections arrive from the loopback interface.
     let frontEnd = Mutex<TLSFrontEnd?>(nil)
     let observer: (@Sendable (String, String, Int, Double) -> Void)?
 
     init(pipeline: HTTPPipeline, log: @escaping @Sendable (String) -> Void, threads: HandlerThreads, maximumBodyBytes: Int64,
-         tls: TLSConfiguration?, observer: (@Sendable (String, String, Int, Double) -> Void)?) {
+         observer: (@Sendable (String, String, Int, Double) -> Void)?) {
         self.observer = observer
         self.pipeline = pipeline
         self.log = log
         self.threads = threads
         self.maximumBodyBytes = maximumBodyBytes
-        self.tls = tls
     }
 
     /// One request, on a CivetWeb worker thread: read the head, route, write the response. Returns the status,
